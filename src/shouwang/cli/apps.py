@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class CliConfig(AppConfig):
+    name = "shouwang.cli"
+    label = "cli"
+    verbose_name = "命令行"

@@ -1,0 +1,34 @@
+"""``shouwang serve``: collect static files and serve with gunicorn (a production WSGI server)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "用 gunicorn 提供网站服务（默认 http://127.0.0.1:8000）"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--bind", default=settings.SHOUWANG_BIND, help="监听地址，默认 %(default)s")
+        parser.add_argument("--workers", type=int, default=settings.SHOUWANG_WORKERS, help="工作进程数")
+
+    def handle(self, *args, bind: str, workers: int, **options):
+        call_command("collectstatic", interactive=False, verbosity=0)
+        gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or shutil.which("gunicorn")
+        if gunicorn is None:
+            self.stderr.write("找不到 gunicorn，请先执行 make install")
+            raise SystemExit(1)
+        self.stdout.write(f"守望已启动：http://{bind}/  （按 Ctrl+C 停止）")
+        os.execv(
+            gunicorn,
+            [
+                gunicorn, "shouwang.wsgi:application", "--bind", bind, "--workers", str(workers),
+                "--threads", "4", "--timeout", "300", "--access-logfile", "-",
+            ],
+        )

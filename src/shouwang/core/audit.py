@@ -1,0 +1,84 @@
+"""Writing audit rows. Called by services inside their transaction, never by views."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import models
+
+from shouwang.core.models import AuditEvent, User
+
+SNAPSHOT_EXCLUDE = {"created_at", "updated_at"}
+
+
+def model_snapshot(obj: models.Model, *, exclude: Iterable[str] = ()) -> dict[str, Any]:
+    """A JSON-safe dict of the concrete fields of ``obj``; encrypted fields are left out."""
+    skip = SNAPSHOT_EXCLUDE | set(exclude)
+    data: dict[str, Any] = {}
+    for field in obj._meta.concrete_fields:
+        # Ciphertexts and blind indexes never go into the log; the masked copy does.
+        if field.name in skip or field.name.endswith(("_encrypted", "_index")):
+            continue
+        value = field.value_from_object(obj)
+        if value is not None and not isinstance(value, (str, int, float, bool, list, dict)):
+            value = str(value)
+        data[field.attname if field.is_relation else field.name] = value
+    return data
+
+
+def audit_record(
+    *,
+    actor: User | None,
+    action: str,
+    target: models.Model | None = None,
+    target_type: str = "",
+    target_id: str = "",
+    target_repr: str = "",
+    subject: str = "",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Write one audit row. ``subject`` defaults to the target itself."""
+    return AuditEvent.objects.create(
+        **audit_fields(
+            actor=actor, action=action, target=target, target_type=target_type, target_id=target_id,
+            target_repr=target_repr, subject=subject, before=before, after=after, extra=extra,
+        )
+    )
+
+
+def audit_fields(
+    *,
+    actor: User | None,
+    action: str,
+    target: models.Model | None = None,
+    target_type: str = "",
+    target_id: str = "",
+    target_repr: str = "",
+    subject: str = "",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Keyword arguments for one AuditEvent; bulk writers build many and bulk_create them."""
+    if target is not None:
+        target_type = target_type or target._meta.label_lower
+        target_id = target_id or str(target.pk)
+        target_repr = target_repr or str(target)[:200]
+    return {
+        "actor": actor if actor is not None and actor.pk else None,
+        "action": action,
+        "target_type": target_type,
+        "target_id": target_id,
+        "target_repr": target_repr[:200],
+        "subject": subject or (f"{target_type}:{target_id}" if target_type else ""),
+        "before": before,
+        "after": after,
+        "extra": extra or {},
+    }
+
+
+def subject_key(obj: models.Model) -> str:
+    return f"{obj._meta.label_lower}:{obj.pk}"

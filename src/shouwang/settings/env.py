@@ -1,0 +1,31 @@
+"""The only reader of os.environ. Every setting that may come from the environment is here."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+def _flag(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+#: Where the SQLite database, generated keys and uploads live (outside the source tree in production).
+VAR_DIR = Path(os.environ.get("SHOUWANG_VAR_DIR", REPO_ROOT / "var")).resolve()
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+SECRET_KEY = os.environ.get("SHOUWANG_SECRET_KEY", "")
+DEBUG = _flag("SHOUWANG_DEBUG", False)
+ALLOWED_HOSTS = [h for h in os.environ.get("SHOUWANG_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
+#: Base64 of the 32-byte master key for personal-data encryption; a file under VAR_DIR otherwise.
+DATA_KEY = os.environ.get("SHOUWANG_DATA_KEY", "")
+#: "aes-256-gcm" (default) or "sm4-gcm" (GB/T 32907, for 商用密码 compliance).
+CIPHER = os.environ.get("SHOUWANG_CIPHER", "aes-256-gcm")
+#: "hmac-sha256" (default) or "hmac-sm3" (GB/T 32905).
+BLIND_INDEX = os.environ.get("SHOUWANG_BLIND_INDEX", "hmac-sha256")
+BIND = os.environ.get("SHOUWANG_BIND", "127.0.0.1:8000")
+WORKERS = int(os.environ.get("SHOUWANG_WORKERS", "3"))

@@ -1,0 +1,11 @@
+"""Test settings: base settings with fast hashing and plain static storage."""
+
+from shouwang.settings.base import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# A fixed test key keeps tests independent of var/ (base64 of 32 bytes).
+SHOUWANG_DATA_KEY = "c2hvdXdhbmctdGVzdC1rZXktbm90LWZvci11c2UhISE="

@@ -1,0 +1,10 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("shouwang.core.urls")),
+    path("", include("shouwang.registry.urls")),
+    path("registry/io/", include("shouwang.registry.io_urls")),
+    path("api/", include("shouwang.api.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,41 @@
+"""Shared fixtures. The test database holds Wulong's divisions, loaded once per session."""
+
+from __future__ import annotations
+
+import pytest
+
+from shouwang.core.choices import Role
+from tests import factories as f
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from shouwang.core.divisions import divisions_load_county
+
+    with django_db_blocker.unblock():
+        divisions_load_county(county_code="500156", actor=None)
+
+
+@pytest.fixture
+def village_cadre(db):
+    return f.make_user("cadre-a", Role.VILLAGE_CADRE, [f.VILLAGE_A], display_name="村干部甲")
+
+
+@pytest.fixture
+def township_staff(db):
+    return f.make_user("township-huolu", Role.TOWNSHIP_STAFF, [f.TOWNSHIP_HUOLU])
+
+
+@pytest.fixture
+def district_admin(db):
+    return f.make_user("district-admin", Role.DISTRICT_ADMIN, [f.COUNTY_WULONG])
+
+
+@pytest.fixture
+def district_staff(db):
+    return f.make_user("district-staff", Role.DISTRICT_STAFF, [f.COUNTY_WULONG])
+
+
+@pytest.fixture
+def department_officer(db):
+    return f.make_user("dept-medical", Role.DEPARTMENT_OFFICER, [f.COUNTY_WULONG], department="medical_insurance")
