@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from django.db import models
@@ -21,6 +22,11 @@ def model_snapshot(obj: models.Model, *, exclude: Iterable[str] = ()) -> dict[st
         if field.name in skip or field.name.endswith(("_encrypted", "_index")):
             continue
         value = field.value_from_object(obj)
+        if isinstance(value, Decimal):
+            # Same text for 20000 and 20000.00, so a no-op import logs nothing.
+            value = str(value.quantize(Decimal(1).scaleb(-field.decimal_places)))
+        elif isinstance(value, str):
+            value = str(value)  # TextChoices members compare and serialise as plain text
         if value is not None and not isinstance(value, (str, int, float, bool, list, dict)):
             value = str(value)
         data[field.attname if field.is_relation else field.name] = value

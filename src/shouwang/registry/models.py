@@ -234,3 +234,43 @@ class Member(BaseModel):
             errors["months_employed"] = _("未务工人员的务工时间应为 0")
         if errors:
             raise ValidationError(errors)
+
+
+class ImportJobStatus(models.TextChoices):
+    PENDING = "pending", _("排队中")
+    VALIDATING = "validating", _("正在校验")
+    IMPORTING = "importing", _("正在导入")
+    SUCCEEDED = "succeeded", _("导入成功")
+    REJECTED = "rejected", _("校验未通过，未导入")
+    FAILED = "failed", _("出错")
+
+
+class ImportJob(BaseModel):
+    """One registry import (page or command): its file, progress, outcome and every bad row."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    file_name = models.CharField(_("文件名"), max_length=255)
+    file_sha256 = models.CharField(_("文件摘要"), max_length=64, db_index=True)
+    dry_run = models.BooleanField(_("仅校验"), default=False)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=ImportJobStatus.choices, default=ImportJobStatus.PENDING, db_index=True
+    )
+    rows_total = models.PositiveIntegerField(_("总行数"), default=0)
+    rows_done = models.PositiveIntegerField(_("已处理行数"), default=0)
+    errors = models.JSONField(_("错误"), default=list, blank=True)
+    summary = models.JSONField(_("结果"), default=dict, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("导入任务")
+        verbose_name_plural = _("导入任务")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name}（{self.get_status_display()}）"
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.rows_done / self.rows_total) if self.rows_total else 0
