@@ -25,7 +25,7 @@ def _division_prefix_filter(length: int):
 class HouseholdFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("姓名或身份证号码"), method="filter_search")
     township = django_filters.CharFilter(
-        label=_("乡镇（街道）"), field_name="village_id", method=_division_prefix_filter(9)
+        label=_("乡镇（街道）"), field_name="village__code", method=_division_prefix_filter(9)
     )
     village = django_filters.CharFilter(label=_("行政村（社区）"), field_name="village_id", lookup_expr="exact")
     household_type = django_filters.ChoiceFilter(label=_("户类型"), choices=c.HouseholdType.choices)
@@ -73,7 +73,7 @@ class HouseholdFilterSet(django_filters.FilterSet):
 class MemberFilterSet(django_filters.FilterSet):
     household_id = django_filters.NumberFilter(field_name="household_id")
     village = django_filters.CharFilter(field_name="household__village_id")
-    township = django_filters.CharFilter(field_name="household__village_id", method=_division_prefix_filter(9))
+    township = django_filters.CharFilter(field_name="household__village__code", method=_division_prefix_filter(9))
     name = django_filters.CharFilter(field_name="name", lookup_expr="contains")
     id_number = django_filters.CharFilter(label=_("身份证号码"), method="filter_id_number")
     labour_skill = django_filters.ChoiceFilter(choices=c.LabourSkill.choices)

@@ -16,7 +16,7 @@ from shouwang.registry.models import Household, Member
 
 def household_queryset(*, actor: User | None) -> QuerySet[Household]:
     """Every household the actor may see."""
-    return Household.objects.filter(area_q(actor, "village_id"))
+    return Household.objects.filter(area_q(actor, "village__code"))
 
 
 def household_list(*, actor: User | None) -> QuerySet[Household]:
@@ -30,7 +30,7 @@ def household_get(*, actor: User | None, pk: int) -> Household:
 
 
 def member_queryset(*, actor: User | None) -> QuerySet[Member]:
-    return Member.objects.filter(area_q(actor, "household__village_id"))
+    return Member.objects.filter(area_q(actor, "household__village__code"))
 
 
 def member_list(*, actor: User | None) -> QuerySet[Member]:
