@@ -38,4 +38,6 @@ def district_staff(db):
 
 @pytest.fixture
 def department_officer(db):
-    return f.make_user("dept-medical", Role.DEPARTMENT_OFFICER, [f.COUNTY_WULONG], department="medical_insurance")
+    return f.make_user(
+        "dept-medical", Role.DEPARTMENT_OFFICER, [f.COUNTY_WULONG], department="medical_insurance"
+    )

@@ -24,13 +24,17 @@ COUNTY_WULONG = "500156000000"
 _sequence = itertools.count(1)
 
 
-def next_id_number(*, address: str = "500156", birth: dt.date = dt.date(1980, 5, 17), male: bool = True) -> str:
+def next_id_number(
+    *, address: str = "500156", birth: dt.date = dt.date(1980, 5, 17), male: bool = True
+) -> str:
     n = next(_sequence) % 499
     seq = n * 2 + (1 if male else 0)
     return make_id_number(address, birth, seq % 1000)
 
 
-def make_user(username: str, role: str = Role.VILLAGE_CADRE, divisions: list[str] = (), **extra: Any) -> User:
+def make_user(
+    username: str, role: str = Role.VILLAGE_CADRE, divisions: list[str] = (), **extra: Any
+) -> User:
     user = User.objects.create_user(username=username, password="pw-for-tests", role=role, **extra)
     user.divisions.set(Division.objects.filter(code__in=divisions))
     return user
@@ -53,7 +57,9 @@ def make_household(village: str = VILLAGE_A, *, members: int = 2, **data: Any) -
     fields.update(data)
     household = household_create(actor=None, data=fields, phone=phone)
     for i in range(members):
-        make_member(household, relation=c.Relation.HEAD if i == 0 else c.Relation.SON, name=f"成员{i}")
+        make_member(
+            household, relation=c.Relation.HEAD if i == 0 else c.Relation.SON, name=f"成员{i}"
+        )
     household.refresh_from_db()
     return household
 
@@ -66,4 +72,6 @@ def make_member(household: Household, *, id_number: str | None = None, **data: A
         "labour_skill": c.LabourSkill.ORDINARY,
     }
     fields.update(data)
-    return member_create(actor=None, household=household, id_number=id_number or next_id_number(), data=fields)
+    return member_create(
+        actor=None, household=household, id_number=id_number or next_id_number(), data=fields
+    )

@@ -14,9 +14,16 @@ def test_wulong_has_its_townships_and_villages():
     assert wulong.parent.parent.name == "重庆市"
     townships = Division.objects.filter(parent=wulong)
     assert townships.count() == 26
-    assert Division.objects.filter(level=DivisionLevel.VILLAGE, code__startswith="500156").count() == 214
+    assert (
+        Division.objects.filter(level=DivisionLevel.VILLAGE, code__startswith="500156").count()
+        == 214
+    )
     huolu = Division.objects.get(code="500156104000")
-    assert huolu.name == "火炉镇" and huolu.level == DivisionLevel.TOWNSHIP and huolu.prefix == "500156104"
+    assert (
+        huolu.name == "火炉镇"
+        and huolu.level == DivisionLevel.TOWNSHIP
+        and huolu.prefix == "500156104"
+    )
 
 
 def test_loading_again_changes_nothing():

@@ -1,6 +1,11 @@
 import pytest
 
-from shouwang.core.jurisdiction import area_q, can_edit_registry, can_reveal_personal_data, division_in_area
+from shouwang.core.jurisdiction import (
+    area_q,
+    can_edit_registry,
+    can_reveal_personal_data,
+    division_in_area,
+)
 from shouwang.registry.models import Household
 from shouwang.registry.selectors import household_list, townships_for, villages_for
 from tests import factories as f

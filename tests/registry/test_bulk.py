@@ -16,15 +16,23 @@ def _record(number: str, ids: list[str], wage: str = "20000") -> HouseholdRecord
     members = [
         MemberRecord(
             id_number=parse_id_number(value),
-            fields={"name": f"人{i}", "relation": c.Relation.HEAD if i == 0 else c.Relation.SON,
-                    "education": c.Education.PRIMARY, "labour_skill": c.LabourSkill.ORDINARY},
+            fields={
+                "name": f"人{i}",
+                "relation": c.Relation.HEAD if i == 0 else c.Relation.SON,
+                "education": c.Education.PRIMARY,
+                "labour_skill": c.LabourSkill.ORDINARY,
+            },
         )
         for i, value in enumerate(ids)
     ]
     return HouseholdRecord(
         household_number=number,
-        fields={"village_id": f.VILLAGE_A, "household_type": c.HouseholdType.ORDINARY, "income_year": 2025,
-                "wage_income": Decimal(wage)},
+        fields={
+            "village_id": f.VILLAGE_A,
+            "household_type": c.HouseholdType.ORDINARY,
+            "income_year": 2025,
+            "wage_income": Decimal(wage),
+        },
         phone="13800001111",
         members=members,
     )

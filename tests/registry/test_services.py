@@ -36,7 +36,9 @@ def test_per_capita_income_follows_members_and_incomes():
     assert household.per_capita_net_income == Decimal("18500.00")
     assert household.member_count == 2
     assert household.head_name == "成员0"
-    household = household_update(actor=None, household=household, data={"productive_expenses": Decimal("7000")})
+    household = household_update(
+        actor=None, household=household, data={"productive_expenses": Decimal("7000")}
+    )
     assert household.per_capita_net_income == Decimal("15000.00")
 
 
@@ -57,9 +59,15 @@ def test_duplicate_id_number_is_refused():
     f.make_member(household, id_number="11010519491231002X")
     with pytest.raises(ValidationError) as info:
         member_create(
-            actor=None, household=household, id_number="11010519491231002X",
-            data={"name": "王五", "relation": c.Relation.SON, "education": c.Education.PRIMARY,
-                  "labour_skill": c.LabourSkill.NONE},
+            actor=None,
+            household=household,
+            id_number="11010519491231002X",
+            data={
+                "name": "王五",
+                "relation": c.Relation.SON,
+                "education": c.Education.PRIMARY,
+                "labour_skill": c.LabourSkill.NONE,
+            },
         )
     assert "已登记" in str(info.value)
 
@@ -68,7 +76,9 @@ def test_monitored_household_needs_category_and_risk():
     household = f.make_household(members=1)
     with pytest.raises(ValidationError) as info:
         household_update(
-            actor=None, household=household, data={"monitoring_status": c.MonitoringStatus.RISK_UNRESOLVED}
+            actor=None,
+            household=household,
+            data={"monitoring_status": c.MonitoringStatus.RISK_UNRESOLVED},
         )
     assert "monitoring_category" in info.value.message_dict
 

@@ -49,8 +49,16 @@ def audit_record(
     """Write one audit row. ``subject`` defaults to the target itself."""
     return AuditEvent.objects.create(
         **audit_fields(
-            actor=actor, action=action, target=target, target_type=target_type, target_id=target_id,
-            target_repr=target_repr, subject=subject, before=before, after=after, extra=extra,
+            actor=actor,
+            action=action,
+            target=target,
+            target_type=target_type,
+            target_id=target_id,
+            target_repr=target_repr,
+            subject=subject,
+            before=before,
+            after=after,
+            extra=extra,
         )
     )
 

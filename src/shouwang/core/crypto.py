@@ -60,9 +60,9 @@ def _master_key() -> bytes:
 
 
 def _derive(purpose: bytes, length: int) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=b"shouwang:" + purpose).derive(
-        _master_key()
-    )
+    return HKDF(
+        algorithm=hashes.SHA256(), length=length, salt=None, info=b"shouwang:" + purpose
+    ).derive(_master_key())
 
 
 @functools.cache
@@ -123,7 +123,9 @@ def blind_index(value: str) -> str:
     """Keyed HMAC (hex) of the normalised value, for exact lookup without decrypting."""
     name = settings.SHOUWANG_BLIND_INDEX
     if name not in BLIND_INDEXES:
-        raise ImproperlyConfigured(f"SHOUWANG_BLIND_INDEX must be one of {BLIND_INDEXES}, not {name!r}.")
+        raise ImproperlyConfigured(
+            f"SHOUWANG_BLIND_INDEX must be one of {BLIND_INDEXES}, not {name!r}."
+        )
     normalised = value.strip().upper().encode()
     key = _keys()[name]
     if name == "hmac-sha256":

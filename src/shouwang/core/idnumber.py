@@ -67,7 +67,9 @@ def parse_id_number(raw: object, *, today: dt.date | None = None) -> IdNumber:
     if raw is None:
         raise IdNumberError(_("身份证号码为空"))
     if isinstance(raw, float):
-        raise IdNumberError(_("身份证号码被 Excel 存成了数字，后几位已丢失；%(hint)s") % {"hint": EXCEL_FIX_HINT})
+        raise IdNumberError(
+            _("身份证号码被 Excel 存成了数字，后几位已丢失；%(hint)s") % {"hint": EXCEL_FIX_HINT}
+        )
     text = str(raw).strip().replace(" ", "")
     if not text:
         raise IdNumberError(_("身份证号码为空"))
@@ -77,7 +79,9 @@ def parse_id_number(raw: object, *, today: dt.date | None = None) -> IdNumber:
             % {"value": text, "hint": EXCEL_FIX_HINT}
         )
     if _DIGITS_WITH_DECIMAL.match(text):
-        raise IdNumberError(_("身份证号码被 Excel 存成了数字（带小数点）；%(hint)s") % {"hint": EXCEL_FIX_HINT})
+        raise IdNumberError(
+            _("身份证号码被 Excel 存成了数字（带小数点）；%(hint)s") % {"hint": EXCEL_FIX_HINT}
+        )
     if text.endswith("x"):
         text = text[:-1] + "X"
     if len(text) != 18:
@@ -89,7 +93,9 @@ def parse_id_number(raw: object, *, today: dt.date | None = None) -> IdNumber:
     try:
         birth = dt.date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
     except ValueError:
-        raise IdNumberError(_("身份证号码中的出生日期“%(date)s”不是有效日期") % {"date": text[6:14]}) from None
+        raise IdNumberError(
+            _("身份证号码中的出生日期“%(date)s”不是有效日期") % {"date": text[6:14]}
+        ) from None
     today = today or timezone.localdate()
     if birth > today:
         raise IdNumberError(_("身份证号码中的出生日期“%(date)s”晚于今天") % {"date": text[6:14]})
@@ -99,7 +105,8 @@ def parse_id_number(raw: object, *, today: dt.date | None = None) -> IdNumber:
     if text[17] != expected:
         if text.endswith("000"):
             raise IdNumberError(
-                _("身份证号码校验位不符，且末三位为 000：很可能被 Excel 当作数字截断了；%(hint)s") % {"hint": EXCEL_FIX_HINT}
+                _("身份证号码校验位不符，且末三位为 000：很可能被 Excel 当作数字截断了；%(hint)s")
+                % {"hint": EXCEL_FIX_HINT}
             )
         raise IdNumberError(_("身份证号码校验位错误（应为 %(expected)s）") % {"expected": expected})
     sex = "male" if int(text[16]) % 2 == 1 else "female"

@@ -8,7 +8,9 @@ from shouwang.core.choices import Role
 from shouwang.core.models import Division, User
 
 #: Roles that may create, change and delete registry records in their area.
-REGISTRY_EDITORS = frozenset({Role.DISTRICT_ADMIN, Role.DISTRICT_STAFF, Role.TOWNSHIP_STAFF, Role.VILLAGE_CADRE})
+REGISTRY_EDITORS = frozenset(
+    {Role.DISTRICT_ADMIN, Role.DISTRICT_STAFF, Role.TOWNSHIP_STAFF, Role.VILLAGE_CADRE}
+)
 
 
 class FullAccess:

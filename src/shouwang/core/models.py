@@ -25,9 +25,16 @@ class Division(models.Model):
 
     code = models.CharField(_("区划代码"), max_length=12, primary_key=True)
     name = models.CharField(_("名称"), max_length=100)
-    level = models.PositiveSmallIntegerField(_("级别"), choices=DivisionLevel.choices, db_index=True)
+    level = models.PositiveSmallIntegerField(
+        _("级别"), choices=DivisionLevel.choices, db_index=True
+    )
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("上级"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
 
     class Meta:
@@ -47,9 +54,15 @@ class Division(models.Model):
 class User(AbstractUser):
     """A Shouwang user: one role, bound to one or more divisions that make up their area."""
 
-    role = models.CharField(_("角色"), max_length=32, choices=Role.choices, default=Role.VILLAGE_CADRE)
-    department = models.CharField(_("所属部门"), max_length=32, choices=Department.choices, blank=True)
-    divisions = models.ManyToManyField(Division, verbose_name=_("管辖区划"), blank=True, related_name="users")
+    role = models.CharField(
+        _("角色"), max_length=32, choices=Role.choices, default=Role.VILLAGE_CADRE
+    )
+    department = models.CharField(
+        _("所属部门"), max_length=32, choices=Department.choices, blank=True
+    )
+    divisions = models.ManyToManyField(
+        Division, verbose_name=_("管辖区划"), blank=True, related_name="users"
+    )
     display_name = models.CharField(_("姓名"), max_length=50, blank=True)
 
     class Meta:
@@ -72,7 +85,11 @@ class AuditEvent(models.Model):
 
     created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
     )
     action = models.CharField(_("操作"), max_length=16, choices=AuditAction.choices)
     target_type = models.CharField(_("对象类型"), max_length=64)

@@ -58,7 +58,14 @@ class BulkResult:
 
     @property
     def changed(self) -> bool:
-        return any((self.households_created, self.households_updated, self.members_created, self.members_updated))
+        return any(
+            (
+                self.households_created,
+                self.households_updated,
+                self.members_created,
+                self.members_updated,
+            )
+        )
 
 
 def _chunks(items: list[T], size: int) -> Iterator[list[T]]:
@@ -80,7 +87,11 @@ def _subject(household_id: int) -> str:
 
 @transaction.atomic
 def registry_bulk_upsert(
-    *, actor: User | None, records: list[HouseholdRecord], progress: Progress | None = None, source: str = ""
+    *,
+    actor: User | None,
+    records: list[HouseholdRecord],
+    progress: Progress | None = None,
+    source: str = "",
 ) -> BulkResult:
     """Create or update the households and members of ``records``; see the module docstring."""
     result = BulkResult()
@@ -88,7 +99,9 @@ def registry_bulk_upsert(
     extra = {"source": source} if source else {}
     total = len(records)
 
-    existing_households = _fetch(Household, "household_number", (r.household_number for r in records))
+    existing_households = _fetch(
+        Household, "household_number", (r.household_number for r in records)
+    )
     new_households: list[Household] = []
     changed_households: list[Household] = []
     for record in records:
@@ -110,8 +123,16 @@ def registry_bulk_upsert(
         if before != after:
             changed_households.append(household)
             audit_rows.append(
-                AuditEvent(**audit_fields(actor=actor, action=AuditAction.UPDATE, target=household,
-                                          before=before, after=after, extra=extra))
+                AuditEvent(
+                    **audit_fields(
+                        actor=actor,
+                        action=AuditAction.UPDATE,
+                        target=household,
+                        before=before,
+                        after=after,
+                        extra=extra,
+                    )
+                )
             )
         else:
             result.households_unchanged += 1
@@ -123,17 +144,30 @@ def registry_bulk_upsert(
             h.pk = ids[h.household_number].pk
     for household in new_households:
         audit_rows.append(
-            AuditEvent(**audit_fields(actor=actor, action=AuditAction.CREATE, target=household,
-                                      after=model_snapshot(household), extra=extra))
+            AuditEvent(
+                **audit_fields(
+                    actor=actor,
+                    action=AuditAction.CREATE,
+                    target=household,
+                    after=model_snapshot(household),
+                    extra=extra,
+                )
+            )
         )
     household_update_fields = sorted(
-        {f for r in records for f in r.fields} | {"phone_encrypted", "phone_index", "phone_masked", "updated_at"}
+        {f for r in records for f in r.fields}
+        | {"phone_encrypted", "phone_index", "phone_masked", "updated_at"}
     )
-    Household.objects.bulk_update(changed_households, household_update_fields, batch_size=WRITE_BATCH)
+    Household.objects.bulk_update(
+        changed_households, household_update_fields, batch_size=WRITE_BATCH
+    )
     result.households_created = len(new_households)
     result.households_updated = len(changed_households)
 
-    households_by_number = {**existing_households, **{h.household_number: h for h in new_households}}
+    households_by_number = {
+        **existing_households,
+        **{h.household_number: h for h in new_households},
+    }
     member_indexes = {crypto.blind_index(m.id_number.value): m for r in records for m in r.members}
     existing_members = _fetch(Member, "id_number_index", member_indexes)
     new_members: list[Member] = []
@@ -170,9 +204,17 @@ def registry_bulk_upsert(
             if before != after:
                 changed_members.append(member)
                 audit_rows.append(
-                    AuditEvent(**audit_fields(actor=actor, action=AuditAction.UPDATE, target=member,
-                                              subject=_subject(household.pk), before=before, after=after,
-                                              extra=extra))
+                    AuditEvent(
+                        **audit_fields(
+                            actor=actor,
+                            action=AuditAction.UPDATE,
+                            target=member,
+                            subject=_subject(household.pk),
+                            before=before,
+                            after=after,
+                            extra=extra,
+                        )
+                    )
                 )
             else:
                 result.members_unchanged += 1
@@ -181,7 +223,9 @@ def registry_bulk_upsert(
 
     # Members that change household or role first leave their old head slot, so the
     # one-head-per-household constraint holds at every statement.
-    Member.objects.bulk_update(changed_members, sorted(member_update_fields), batch_size=WRITE_BATCH)
+    Member.objects.bulk_update(
+        changed_members, sorted(member_update_fields), batch_size=WRITE_BATCH
+    )
     Member.objects.bulk_create(new_members, batch_size=WRITE_BATCH)
     if new_members and not all(m.pk for m in new_members):
         ids = _fetch(Member, "id_number_index", (m.id_number_index for m in new_members))
@@ -189,9 +233,16 @@ def registry_bulk_upsert(
             m.pk = ids[m.id_number_index].pk
     for member in new_members:
         audit_rows.append(
-            AuditEvent(**audit_fields(actor=actor, action=AuditAction.CREATE, target=member,
-                                      subject=_subject(member.household_id), after=model_snapshot(member),
-                                      extra=extra))
+            AuditEvent(
+                **audit_fields(
+                    actor=actor,
+                    action=AuditAction.CREATE,
+                    target=member,
+                    subject=_subject(member.household_id),
+                    after=model_snapshot(member),
+                    extra=extra,
+                )
+            )
         )
     result.members_created = len(new_members)
     result.members_updated = len(changed_members)
@@ -214,15 +265,19 @@ def households_refresh_derived(household_ids: Iterable[int]) -> None:
             .values_list("household_id", "n")
         )
         heads = dict(
-            Member.objects.filter(Q(household_id__in=chunk) & Q(relation=Relation.HEAD)).values_list(
-                "household_id", "name"
-            )
+            Member.objects.filter(
+                Q(household_id__in=chunk) & Q(relation=Relation.HEAD)
+            ).values_list("household_id", "name")
         )
         households = list(Household.objects.filter(pk__in=chunk))
         for household in households:
             household.member_count = counts.get(household.pk, 0)
             household.head_name = heads.get(household.pk, "")
-            household.per_capita_net_income = household.compute_per_capita_net_income(household.member_count)
+            household.per_capita_net_income = household.compute_per_capita_net_income(
+                household.member_count
+            )
         Household.objects.bulk_update(
-            households, ["member_count", "head_name", "per_capita_net_income"], batch_size=WRITE_BATCH
+            households,
+            ["member_count", "head_name", "per_capita_net_income"],
+            batch_size=WRITE_BATCH,
         )

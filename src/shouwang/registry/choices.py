@@ -42,7 +42,10 @@ class RiskType(models.TextChoices):
 
 
 #: Labels found in real exports that mean the same as a canonical label.
-RISK_TYPE_ALIASES = {"务工就业不稳": RiskType.UNSTABLE_EMPLOYMENT, "因缺劳动力": RiskType.LACK_OF_LABOUR}
+RISK_TYPE_ALIASES = {
+    "务工就业不稳": RiskType.UNSTABLE_EMPLOYMENT,
+    "因缺劳动力": RiskType.LACK_OF_LABOUR,
+}
 
 
 class RelocationMode(models.TextChoices):

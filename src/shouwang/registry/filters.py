@@ -27,11 +27,19 @@ class HouseholdFilterSet(django_filters.FilterSet):
     township = django_filters.CharFilter(
         label=_("乡镇（街道）"), field_name="village__code", method=_division_prefix_filter(9)
     )
-    village = django_filters.CharFilter(label=_("行政村（社区）"), field_name="village_id", lookup_expr="exact")
+    village = django_filters.CharFilter(
+        label=_("行政村（社区）"), field_name="village_id", lookup_expr="exact"
+    )
     household_type = django_filters.ChoiceFilter(label=_("户类型"), choices=c.HouseholdType.choices)
-    monitoring_category = django_filters.ChoiceFilter(label=_("监测对象类别"), choices=c.MonitoringCategory.choices)
-    monitoring_status = django_filters.ChoiceFilter(label=_("监测状态"), choices=c.MonitoringStatus.choices)
-    risk_type = django_filters.ChoiceFilter(label=_("致贫/返贫风险"), choices=c.RiskType.choices, method="filter_risk")
+    monitoring_category = django_filters.ChoiceFilter(
+        label=_("监测对象类别"), choices=c.MonitoringCategory.choices
+    )
+    monitoring_status = django_filters.ChoiceFilter(
+        label=_("监测状态"), choices=c.MonitoringStatus.choices
+    )
+    risk_type = django_filters.ChoiceFilter(
+        label=_("致贫/返贫风险"), choices=c.RiskType.choices, method="filter_risk"
+    )
     labour = django_filters.ChoiceFilter(
         label=_("劳动技能（有成员为）"), choices=c.LabourSkill.choices, method="filter_labour"
     )
@@ -52,9 +60,13 @@ class HouseholdFilterSet(django_filters.FilterSet):
             parsed = None
         if parsed is not None:
             index = crypto.blind_index(parsed.value)
-            return queryset.filter(Exists(Member.objects.filter(household=OuterRef("pk"), id_number_index=index)))
+            return queryset.filter(
+                Exists(Member.objects.filter(household=OuterRef("pk"), id_number_index=index))
+            )
         by_member = Member.objects.filter(household=OuterRef("pk"), name__contains=value)
-        return queryset.filter(Q(head_name__contains=value) | Q(household_number=value) | Exists(by_member))
+        return queryset.filter(
+            Q(head_name__contains=value) | Q(household_number=value) | Exists(by_member)
+        )
 
     def filter_risk(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if not value:
@@ -67,13 +79,17 @@ class HouseholdFilterSet(django_filters.FilterSet):
     def filter_labour(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if not value:
             return queryset
-        return queryset.filter(Exists(Member.objects.filter(household=OuterRef("pk"), labour_skill=value)))
+        return queryset.filter(
+            Exists(Member.objects.filter(household=OuterRef("pk"), labour_skill=value))
+        )
 
 
 class MemberFilterSet(django_filters.FilterSet):
     household_id = django_filters.NumberFilter(field_name="household_id")
     village = django_filters.CharFilter(field_name="household__village_id")
-    township = django_filters.CharFilter(field_name="household__village__code", method=_division_prefix_filter(9))
+    township = django_filters.CharFilter(
+        field_name="household__village__code", method=_division_prefix_filter(9)
+    )
     name = django_filters.CharFilter(field_name="name", lookup_expr="contains")
     id_number = django_filters.CharFilter(label=_("身份证号码"), method="filter_id_number")
     labour_skill = django_filters.ChoiceFilter(choices=c.LabourSkill.choices)

@@ -17,7 +17,9 @@ from shouwang.core.choices import DivisionLevel
 from shouwang.core.models import BaseModel, Division
 from shouwang.registry import choices as c
 
-MONTH_VALIDATOR = RegexValidator(r"^(19|20)\d{2}(0[1-9]|1[0-2])$", _("请按 YYYYMM 填写年月，例如 202403"))
+MONTH_VALIDATOR = RegexValidator(
+    r"^(19|20)\d{2}(0[1-9]|1[0-2])$", _("请按 YYYYMM 填写年月，例如 202403")
+)
 MONEY = {"max_digits": 12, "decimal_places": 2, "default": Decimal("0")}
 RISK_FIELDS = ("risk_type_1", "risk_type_2", "risk_type_3", "risk_type_4", "risk_type_5")
 INCOME_FIELDS = ("wage_income", "operating_income", "property_income", "transfer_income")
@@ -25,7 +27,10 @@ INCOME_FIELDS = ("wage_income", "operating_income", "property_income", "transfer
 
 def _risk_field(number: int) -> models.CharField:
     return models.CharField(
-        format_lazy("{}{}", _("致贫/返贫风险"), number), max_length=32, choices=c.RiskType.choices, blank=True
+        format_lazy("{}{}", _("致贫/返贫风险"), number),
+        max_length=32,
+        choices=c.RiskType.choices,
+        blank=True,
     )
 
 
@@ -38,19 +43,35 @@ class Household(BaseModel):
 
     household_number = models.CharField(_("户编号"), max_length=32, unique=True)
     village = models.ForeignKey(
-        Division, verbose_name=_("行政村（社区）"), on_delete=models.PROTECT, related_name="households",
+        Division,
+        verbose_name=_("行政村（社区）"),
+        on_delete=models.PROTECT,
+        related_name="households",
         limit_choices_to={"level": DivisionLevel.VILLAGE},
     )
-    household_type = models.CharField(_("户类型"), max_length=32, choices=c.HouseholdType.choices, db_index=True)
-    monitoring_category = models.CharField(
-        _("监测对象类别"), max_length=32, choices=c.MonitoringCategory.choices, blank=True, db_index=True
+    household_type = models.CharField(
+        _("户类型"), max_length=32, choices=c.HouseholdType.choices, db_index=True
     )
-    monitoring_status = models.CharField(
-        _("监测状态"), max_length=32, choices=c.MonitoringStatus.choices, default=c.MonitoringStatus.NOT_MONITORED,
+    monitoring_category = models.CharField(
+        _("监测对象类别"),
+        max_length=32,
+        choices=c.MonitoringCategory.choices,
+        blank=True,
         db_index=True,
     )
-    identified_month = models.CharField(_("识别监测时间"), max_length=6, blank=True, validators=[MONTH_VALIDATOR])
-    eliminated_month = models.CharField(_("消除监测时间"), max_length=6, blank=True, validators=[MONTH_VALIDATOR])
+    monitoring_status = models.CharField(
+        _("监测状态"),
+        max_length=32,
+        choices=c.MonitoringStatus.choices,
+        default=c.MonitoringStatus.NOT_MONITORED,
+        db_index=True,
+    )
+    identified_month = models.CharField(
+        _("识别监测时间"), max_length=6, blank=True, validators=[MONTH_VALIDATOR]
+    )
+    eliminated_month = models.CharField(
+        _("消除监测时间"), max_length=6, blank=True, validators=[MONTH_VALIDATOR]
+    )
     elimination_method = models.CharField(
         _("风险消除方式"), max_length=16, choices=c.EliminationMethod.choices, blank=True
     )
@@ -79,10 +100,16 @@ class Household(BaseModel):
     drinking_water_secure = models.BooleanField(_("饮水安全有保障"), default=True)
     relocated = models.BooleanField(_("易地扶贫搬迁户"), default=False)
     relocation_site = models.CharField(_("安置点"), max_length=100, blank=True)
-    relocation_mode = models.CharField(_("安置方式"), max_length=16, choices=c.RelocationMode.choices, blank=True)
+    relocation_mode = models.CharField(
+        _("安置方式"), max_length=16, choices=c.RelocationMode.choices, blank=True
+    )
 
     grid_member = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("网格员"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("网格员"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="grid_households",
     )
     member_count = models.PositiveSmallIntegerField(_("家庭人口"), default=0)
@@ -92,10 +119,13 @@ class Household(BaseModel):
         verbose_name = _("农户")
         verbose_name_plural = _("农户")
         ordering = ["household_number"]
-        indexes = [models.Index(fields=["village", "household_number"], name="registry_hh_village_idx")]
+        indexes = [
+            models.Index(fields=["village", "household_number"], name="registry_hh_village_idx")
+        ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(monitoring_status=c.MonitoringStatus.NOT_MONITORED) | ~Q(monitoring_category=""),
+                condition=Q(monitoring_status=c.MonitoringStatus.NOT_MONITORED)
+                | ~Q(monitoring_category=""),
                 name="registry_household_monitored_has_category",
             ),
         ]
@@ -155,7 +185,11 @@ class Household(BaseModel):
                 errors["eliminated_month"] = _("风险已消除的农户必须填写消除监测时间")
             if not self.elimination_method:
                 errors["elimination_method"] = _("风险已消除的农户必须填写风险消除方式")
-            if self.eliminated_month and self.identified_month and self.eliminated_month < self.identified_month:
+            if (
+                self.eliminated_month
+                and self.identified_month
+                and self.eliminated_month < self.identified_month
+            ):
                 errors["eliminated_month"] = _("消除监测时间不能早于识别监测时间")
         elif self.eliminated_month or self.elimination_method:
             errors["monitoring_status"] = _("风险未消除的农户不应填写消除时间或消除方式")
@@ -178,7 +212,9 @@ class Member(BaseModel):
     display; sex and birth date are derived from it.
     """
 
-    household = models.ForeignKey(Household, verbose_name=_("所属农户"), on_delete=models.CASCADE, related_name="members")
+    household = models.ForeignKey(
+        Household, verbose_name=_("所属农户"), on_delete=models.CASCADE, related_name="members"
+    )
     name = models.CharField(_("姓名"), max_length=50, db_index=True)
     id_number_encrypted = models.TextField(_("证件号码（密文）"))
     id_number_index = models.CharField(_("证件号码索引"), max_length=64, unique=True)
@@ -186,19 +222,33 @@ class Member(BaseModel):
     sex = models.CharField(_("性别"), max_length=8, choices=c.Sex.choices)
     birth_date = models.DateField(_("出生日期"))
     relation = models.CharField(_("与户主关系"), max_length=32, choices=c.Relation.choices)
-    ethnicity = models.CharField(_("民族"), max_length=4, choices=c.Ethnicity.choices, default=c.Ethnicity.HAN)
+    ethnicity = models.CharField(
+        _("民族"), max_length=4, choices=c.Ethnicity.choices, default=c.Ethnicity.HAN
+    )
     education = models.CharField(_("文化程度"), max_length=32, choices=c.Education.choices)
     school_status = models.CharField(
-        _("在校生状况"), max_length=32, choices=c.SchoolStatus.choices, default=c.SchoolStatus.NOT_IN_SCHOOL
+        _("在校生状况"),
+        max_length=32,
+        choices=c.SchoolStatus.choices,
+        default=c.SchoolStatus.NOT_IN_SCHOOL,
     )
     health_status = models.CharField(
         _("健康状况"), max_length=32, choices=c.HealthStatus.choices, default=c.HealthStatus.HEALTHY
     )
-    disability_grade = models.CharField(_("残疾等级"), max_length=2, choices=c.DisabilityGrade.choices, blank=True)
-    disability_type = models.CharField(_("残疾类别"), max_length=16, choices=c.DisabilityType.choices, blank=True)
-    labour_skill = models.CharField(_("劳动技能"), max_length=16, choices=c.LabourSkill.choices, db_index=True)
+    disability_grade = models.CharField(
+        _("残疾等级"), max_length=2, choices=c.DisabilityGrade.choices, blank=True
+    )
+    disability_type = models.CharField(
+        _("残疾类别"), max_length=16, choices=c.DisabilityType.choices, blank=True
+    )
+    labour_skill = models.CharField(
+        _("劳动技能"), max_length=16, choices=c.LabourSkill.choices, db_index=True
+    )
     employment_status = models.CharField(
-        _("务工状况"), max_length=32, choices=c.EmploymentStatus.choices, default=c.EmploymentStatus.NOT_WORKING
+        _("务工状况"),
+        max_length=32,
+        choices=c.EmploymentStatus.choices,
+        default=c.EmploymentStatus.NOT_WORKING,
     )
     months_employed = models.PositiveSmallIntegerField(
         _("务工时间（月）"), default=0, validators=[MaxValueValidator(12)]
@@ -207,7 +257,10 @@ class Member(BaseModel):
     has_critical_illness_insurance = models.BooleanField(_("参加大病保险"), default=True)
     has_pension_insurance = models.BooleanField(_("参加城乡居民基本养老保险"), default=False)
     social_assistance = models.CharField(
-        _("享受低保/特困供养政策"), max_length=16, choices=c.SocialAssistance.choices, default=c.SocialAssistance.NONE
+        _("享受低保/特困供养政策"),
+        max_length=16,
+        choices=c.SocialAssistance.choices,
+        default=c.SocialAssistance.NONE,
     )
 
     class Meta:
@@ -216,9 +269,13 @@ class Member(BaseModel):
         ordering = ["household_id", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["household"], condition=Q(relation=c.Relation.HEAD), name="registry_member_one_head_per_household"
+                fields=["household"],
+                condition=Q(relation=c.Relation.HEAD),
+                name="registry_member_one_head_per_household",
             ),
-            models.CheckConstraint(condition=Q(months_employed__lte=12), name="registry_member_months_employed_max_12"),
+            models.CheckConstraint(
+                condition=Q(months_employed__lte=12), name="registry_member_months_employed_max_12"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -249,13 +306,21 @@ class ImportJob(BaseModel):
     """One registry import (page or command): its file, progress, outcome and every bad row."""
 
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
     )
     file_name = models.CharField(_("文件名"), max_length=255)
     file_sha256 = models.CharField(_("文件摘要"), max_length=64, db_index=True)
     dry_run = models.BooleanField(_("仅校验"), default=False)
     status = models.CharField(
-        _("状态"), max_length=16, choices=ImportJobStatus.choices, default=ImportJobStatus.PENDING, db_index=True
+        _("状态"),
+        max_length=16,
+        choices=ImportJobStatus.choices,
+        default=ImportJobStatus.PENDING,
+        db_index=True,
     )
     rows_total = models.PositiveIntegerField(_("总行数"), default=0)
     rows_done = models.PositiveIntegerField(_("已处理行数"), default=0)

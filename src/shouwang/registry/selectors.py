@@ -21,7 +21,11 @@ def household_queryset(*, actor: User | None) -> QuerySet[Household]:
 
 def household_list(*, actor: User | None) -> QuerySet[Household]:
     """Households for list pages and the API, with what a row displays joined in."""
-    return household_queryset(actor=actor).select_related("village", "village__parent").order_by("household_number")
+    return (
+        household_queryset(actor=actor)
+        .select_related("village", "village__parent")
+        .order_by("household_number")
+    )
 
 
 def household_get(*, actor: User | None, pk: int) -> Household:
@@ -34,7 +38,11 @@ def member_queryset(*, actor: User | None) -> QuerySet[Member]:
 
 
 def member_list(*, actor: User | None) -> QuerySet[Member]:
-    return member_queryset(actor=actor).select_related("household").order_by("household__household_number", "id")
+    return (
+        member_queryset(actor=actor)
+        .select_related("household")
+        .order_by("household__household_number", "id")
+    )
 
 
 def member_get(*, actor: User | None, pk: int) -> Member:
@@ -89,12 +97,19 @@ def area_summary(*, actor: User | None) -> AreaSummary:
         .values_list("monitoring_category", "n")
     )
     status_counts = dict(
-        households.values_list("monitoring_status").annotate(n=Count("id")).values_list("monitoring_status", "n")
+        households.values_list("monitoring_status")
+        .annotate(n=Count("id"))
+        .values_list("monitoring_status", "n")
     )
     return AreaSummary(
         households=totals["households"],
         members=members,
         monitored=totals["monitored"],
-        by_category=[(str(label), category_counts.get(value, 0)) for value, label in MonitoringCategory.choices],
-        by_status=[(str(label), status_counts.get(value, 0)) for value, label in MonitoringStatus.choices],
+        by_category=[
+            (str(label), category_counts.get(value, 0))
+            for value, label in MonitoringCategory.choices
+        ],
+        by_status=[
+            (str(label), status_counts.get(value, 0)) for value, label in MonitoringStatus.choices
+        ],
     )

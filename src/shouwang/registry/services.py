@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from shouwang.core import crypto
 from shouwang.core.audit import audit_record, model_snapshot, subject_key
@@ -17,6 +18,7 @@ from shouwang.core.models import User
 from shouwang.registry.choices import Relation
 from shouwang.registry.models import Household, Member
 
+
 def _editable(model: type, excluded: set[str]) -> frozenset[str]:
     """Field names (and ``<fk>_id`` names) that services accept in ``data``."""
     fields = [f for f in model._meta.concrete_fields if f.name not in excluded]
@@ -26,33 +28,49 @@ def _editable(model: type, excluded: set[str]) -> frozenset[str]:
 HOUSEHOLD_EDITABLE = _editable(
     Household,
     {
-        "id", "created_at", "updated_at", "phone_encrypted", "phone_index", "phone_masked",
-        "per_capita_net_income", "member_count", "head_name",
+        "id",
+        "created_at",
+        "updated_at",
+        "phone_encrypted",
+        "phone_index",
+        "phone_masked",
+        "per_capita_net_income",
+        "member_count",
+        "head_name",
     },
 )
 MEMBER_EDITABLE = _editable(
     Member,
     {
-        "id", "created_at", "updated_at", "household", "id_number_encrypted", "id_number_index",
-        "id_number_masked", "sex", "birth_date",
+        "id",
+        "created_at",
+        "updated_at",
+        "household",
+        "id_number_encrypted",
+        "id_number_index",
+        "id_number_masked",
+        "sex",
+        "birth_date",
     },
 )
 
 
 def _require_editor(actor: User | None) -> None:
     if not can_edit_registry(actor):
-        raise PermissionDenied("您的角色不能修改农户档案")
+        raise PermissionDenied(_("您的角色不能修改农户档案"))
 
 
 def _require_area(actor: User | None, village_code: str) -> None:
     if not division_in_area(actor, village_code):
-        raise PermissionDenied("该行政村不在您的管辖范围内")
+        raise PermissionDenied(_("该行政村不在您的管辖范围内"))
 
 
 def _set_fields(obj: Any, data: dict[str, Any], allowed: frozenset[str]) -> None:
     unknown = set(data) - allowed
     if unknown:
-        raise ApplicationError(f"不能修改字段：{', '.join(sorted(unknown))}")
+        raise ApplicationError(
+            _("不能修改字段：%(fields)s") % {"fields": ", ".join(sorted(unknown))}
+        )
     for name, value in data.items():
         setattr(obj, name, value)
 
@@ -60,7 +78,7 @@ def _set_fields(obj: Any, data: dict[str, Any], allowed: frozenset[str]) -> None
 def set_phone(household: Household, phone: str) -> None:
     phone = (phone or "").strip()
     if phone and not (phone.isdigit() and 7 <= len(phone) <= 12):
-        raise ValidationError({"phone": "联系电话应为 7 到 12 位数字"})
+        raise ValidationError({"phone": _("联系电话应为 7 到 12 位数字")})
     household.phone_encrypted = crypto.encrypt(phone) if phone else ""
     household.phone_index = crypto.blind_index(phone) if phone else ""
     household.phone_masked = crypto.mask_phone(phone) if phone else ""
@@ -83,8 +101,12 @@ def household_refresh_derived(household: Household) -> None:
     """Recompute member count, head name and per-capita net income from the members."""
     members = list(household.members.values_list("name", "relation"))
     household.member_count = len(members)
-    household.head_name = next((name for name, relation in members if relation == Relation.HEAD), "")
-    household.per_capita_net_income = household.compute_per_capita_net_income(household.member_count)
+    household.head_name = next(
+        (name for name, relation in members if relation == Relation.HEAD), ""
+    )
+    household.per_capita_net_income = household.compute_per_capita_net_income(
+        household.member_count
+    )
     Household.objects.filter(pk=household.pk).update(
         member_count=household.member_count,
         head_name=household.head_name,
@@ -103,7 +125,10 @@ def household_create(*, actor: User | None, data: dict[str, Any], phone: str = "
     household.full_clean()
     household.save()
     audit_record(
-        actor=actor, action=AuditAction.CREATE, target=household, after=model_snapshot(household),
+        actor=actor,
+        action=AuditAction.CREATE,
+        target=household,
+        after=model_snapshot(household),
         subject=subject_key(household),
     )
     return household
@@ -123,12 +148,18 @@ def household_update(
     if phone is not None:
         set_phone(household, phone)
     household.full_clean()
-    household.per_capita_net_income = household.compute_per_capita_net_income(household.member_count)
+    household.per_capita_net_income = household.compute_per_capita_net_income(
+        household.member_count
+    )
     household.save()
     after = model_snapshot(household)
     if before != after:
         audit_record(
-            actor=actor, action=AuditAction.UPDATE, target=household, before=before, after=after,
+            actor=actor,
+            action=AuditAction.UPDATE,
+            target=household,
+            before=before,
+            after=after,
             subject=subject_key(household),
         )
     return household
@@ -140,19 +171,40 @@ def household_delete(*, actor: User | None, household: Household) -> None:
     _require_area(actor, household.village_id)
     subject = subject_key(household)
     for member in household.members.all():
-        audit_record(actor=actor, action=AuditAction.DELETE, target=member, before=model_snapshot(member), subject=subject)
-    audit_record(actor=actor, action=AuditAction.DELETE, target=household, before=model_snapshot(household), subject=subject)
+        audit_record(
+            actor=actor,
+            action=AuditAction.DELETE,
+            target=member,
+            before=model_snapshot(member),
+            subject=subject,
+        )
+    audit_record(
+        actor=actor,
+        action=AuditAction.DELETE,
+        target=household,
+        before=model_snapshot(household),
+        subject=subject,
+    )
     household.delete()
 
 
 def _check_id_free(member: Member) -> None:
-    clash = Member.objects.filter(id_number_index=member.id_number_index).exclude(pk=member.pk).first()
+    clash = (
+        Member.objects.filter(id_number_index=member.id_number_index).exclude(pk=member.pk).first()
+    )
     if clash is not None:
-        raise ValidationError({"id_number": f"该身份证号码已登记在户 {clash.household.household_number} 的成员中"})
+        raise ValidationError(
+            {
+                "id_number": _("该身份证号码已登记在户 %(number)s 的成员中")
+                % {"number": clash.household.household_number}
+            }
+        )
 
 
 @transaction.atomic
-def member_create(*, actor: User | None, household: Household, id_number: str, data: dict[str, Any]) -> Member:
+def member_create(
+    *, actor: User | None, household: Household, id_number: str, data: dict[str, Any]
+) -> Member:
     _require_editor(actor)
     _require_area(actor, household.village_id)
     member = Member(household=household)
@@ -163,7 +215,10 @@ def member_create(*, actor: User | None, household: Household, id_number: str, d
     member.save()
     household_refresh_derived(household)
     audit_record(
-        actor=actor, action=AuditAction.CREATE, target=member, after=model_snapshot(member),
+        actor=actor,
+        action=AuditAction.CREATE,
+        target=member,
+        after=model_snapshot(member),
         subject=subject_key(household),
     )
     return member
@@ -188,7 +243,11 @@ def member_update(
     after = model_snapshot(member)
     if before != after:
         audit_record(
-            actor=actor, action=AuditAction.UPDATE, target=member, before=before, after=after,
+            actor=actor,
+            action=AuditAction.UPDATE,
+            target=member,
+            before=before,
+            after=after,
             subject=subject_key(member.household),
         )
     return member
@@ -200,7 +259,10 @@ def member_delete(*, actor: User | None, member: Member) -> None:
     household = member.household
     _require_area(actor, household.village_id)
     audit_record(
-        actor=actor, action=AuditAction.DELETE, target=member, before=model_snapshot(member),
+        actor=actor,
+        action=AuditAction.DELETE,
+        target=member,
+        before=model_snapshot(member),
         subject=subject_key(household),
     )
     member.delete()
@@ -211,10 +273,13 @@ def member_delete(*, actor: User | None, member: Member) -> None:
 def member_reveal_id_number(*, actor: User, member: Member) -> str:
     """The full ID number, for those allowed; every reveal is logged."""
     if not can_reveal_personal_data(actor):
-        raise PermissionDenied("您没有查看完整身份证号码的权限")
+        raise PermissionDenied(_("您没有查看完整身份证号码的权限"))
     _require_area(actor, member.household.village_id)
     audit_record(
-        actor=actor, action=AuditAction.REVEAL, target=member, subject=subject_key(member.household),
+        actor=actor,
+        action=AuditAction.REVEAL,
+        target=member,
+        subject=subject_key(member.household),
         extra={"field": "id_number"},
     )
     return crypto.decrypt(member.id_number_encrypted)
@@ -223,11 +288,13 @@ def member_reveal_id_number(*, actor: User, member: Member) -> str:
 @transaction.atomic
 def household_reveal_phone(*, actor: User, household: Household) -> str:
     if not can_reveal_personal_data(actor):
-        raise PermissionDenied("您没有查看完整电话号码的权限")
+        raise PermissionDenied(_("您没有查看完整电话号码的权限"))
     _require_area(actor, household.village_id)
     audit_record(
-        actor=actor, action=AuditAction.REVEAL, target=household, subject=subject_key(household),
+        actor=actor,
+        action=AuditAction.REVEAL,
+        target=household,
+        subject=subject_key(household),
         extra={"field": "phone"},
     )
     return crypto.decrypt(household.phone_encrypted) if household.phone_encrypted else ""
-

@@ -20,7 +20,9 @@ VAR_DIR = Path(os.environ.get("SHOUWANG_VAR_DIR", REPO_ROOT / "var")).resolve()
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 SECRET_KEY = os.environ.get("SHOUWANG_SECRET_KEY", "")
 DEBUG = _flag("SHOUWANG_DEBUG", False)
-ALLOWED_HOSTS = [h for h in os.environ.get("SHOUWANG_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
+ALLOWED_HOSTS = [
+    h for h in os.environ.get("SHOUWANG_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h
+]
 #: Base64 of the 32-byte master key for personal-data encryption; a file under VAR_DIR otherwise.
 DATA_KEY = os.environ.get("SHOUWANG_DATA_KEY", "")
 #: "aes-256-gcm" (default) or "sm4-gcm" (GB/T 32907, for 商用密码 compliance).

@@ -15,12 +15,18 @@ class Command(BaseCommand):
     help = "用 gunicorn 提供网站服务（默认 http://127.0.0.1:8000）"
 
     def add_arguments(self, parser):
-        parser.add_argument("--bind", default=settings.SHOUWANG_BIND, help="监听地址，默认 %(default)s")
-        parser.add_argument("--workers", type=int, default=settings.SHOUWANG_WORKERS, help="工作进程数")
+        parser.add_argument(
+            "--bind", default=settings.SHOUWANG_BIND, help="监听地址，默认 %(default)s"
+        )
+        parser.add_argument(
+            "--workers", type=int, default=settings.SHOUWANG_WORKERS, help="工作进程数"
+        )
 
     def handle(self, *args, bind: str, workers: int, **options):
         call_command("collectstatic", interactive=False, verbosity=0)
-        gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or shutil.which("gunicorn")
+        gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or shutil.which(
+            "gunicorn"
+        )
         if gunicorn is None:
             self.stderr.write("找不到 gunicorn，请先执行 make install")
             raise SystemExit(1)
@@ -28,7 +34,17 @@ class Command(BaseCommand):
         os.execv(
             gunicorn,
             [
-                gunicorn, "shouwang.wsgi:application", "--bind", bind, "--workers", str(workers),
-                "--threads", "4", "--timeout", "300", "--access-logfile", "-",
+                gunicorn,
+                "shouwang.wsgi:application",
+                "--bind",
+                bind,
+                "--workers",
+                str(workers),
+                "--threads",
+                "4",
+                "--timeout",
+                "300",
+                "--access-logfile",
+                "-",
             ],
         )
