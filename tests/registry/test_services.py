@@ -119,3 +119,19 @@ def test_tampered_ciphertext_fails():
     broken = name + ":" + payload[:-4] + ("AAAA" if payload[-4:] != "AAAA" else "BBBB")
     with pytest.raises(crypto.DecryptionError):
         crypto.decrypt(broken)
+
+
+def test_grid_member_must_cover_the_village(village_cadre, township_staff):
+    household = f.make_household(f.VILLAGE_B, members=1)
+    with pytest.raises(ValidationError) as info:
+        household_update(actor=None, household=household, data={"grid_member": village_cadre})
+    assert "网格员" in str(info.value)
+    household = household_update(actor=None, household=household, data={"grid_member": township_staff})
+    assert household.grid_member == township_staff
+
+
+def test_second_head_is_refused_with_a_clear_reason():
+    household = f.make_household(members=1)
+    with pytest.raises(ValidationError) as info:
+        f.make_member(household, relation=c.Relation.HEAD, name="又一个户主")
+    assert "每户只能有一名户主" in str(info.value)

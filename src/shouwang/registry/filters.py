@@ -102,7 +102,7 @@ class MemberFilterSet(django_filters.FilterSet):
         fields = ["household_id", "labour_skill", "health_status", "school_status", "sex"]
 
     def filter_id_number(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        value = value.strip()
+        value = "".join(value.split())
         if not value:
             return queryset
         return queryset.filter(id_number_index=crypto.blind_index(value))

@@ -75,6 +75,14 @@ def _set_fields(obj: Any, data: dict[str, Any], allowed: frozenset[str]) -> None
         setattr(obj, name, value)
 
 
+def _require_grid_member_in_area(household: Household) -> None:
+    """A grid member must be a user whose area covers the household's village."""
+    if household.grid_member_id is None:
+        return
+    if not division_in_area(household.grid_member, household.village_id):
+        raise ValidationError({"grid_member": _("网格员的管辖范围不包括该行政村")})
+
+
 def set_phone(household: Household, phone: str) -> None:
     phone = (phone or "").strip()
     if phone and not (phone.isdigit() and 7 <= len(phone) <= 12):
@@ -123,6 +131,7 @@ def household_create(*, actor: User | None, data: dict[str, Any], phone: str = "
         _require_area(actor, household.village_id)
     set_phone(household, phone)
     household.full_clean()
+    _require_grid_member_in_area(household)
     household.save()
     audit_record(
         actor=actor,
@@ -148,6 +157,7 @@ def household_update(
     if phone is not None:
         set_phone(household, phone)
     household.full_clean()
+    _require_grid_member_in_area(household)
     household.per_capita_net_income = household.compute_per_capita_net_income(
         household.member_count
     )

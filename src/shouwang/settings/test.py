@@ -9,3 +9,5 @@ STORAGES = {
 }
 # A fixed test key keeps tests independent of var/ (base64 of 32 bytes).
 SHOUWANG_DATA_KEY = "c2hvdXdhbmctdGVzdC1rZXktbm90LWZvci11c2UhISE="
+# Each test process keeps its own cache, so throttle counts never leak between runs.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -1,0 +1,64 @@
+import json
+
+import pytest
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+EXPECTED_OPERATIONS = {
+    "/api/auth/token/": {"post"},
+    "/api/divisions/": {"get"},
+    "/api/divisions/{code}/": {"get"},
+    "/api/households/": {"get", "post"},
+    "/api/households/{id}/": {"get", "put", "patch", "delete"},
+    "/api/households/{id}/reveal-phone/": {"post"},
+    "/api/members/": {"get", "post"},
+    "/api/members/{id}/": {"get", "put", "patch", "delete"},
+    "/api/members/{id}/reveal/": {"post"},
+}
+
+
+@pytest.fixture(scope="module")
+def schema(tmp_path_factory):
+    """The schema as the command writes it: validated against OpenAPI 3, and no warning allowed."""
+    path = tmp_path_factory.mktemp("schema") / "openapi.json"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--format", "openapi-json", "--file", str(path))
+    return json.loads(path.read_text())
+
+
+def test_every_endpoint_is_documented(schema):
+    operations = {path: set(item) - {"parameters"} for path, item in schema["paths"].items()}
+    assert operations == EXPECTED_OPERATIONS
+
+
+def test_household_filters_are_documented(schema):
+    parameters = {p["name"] for p in schema["paths"]["/api/households/"]["get"]["parameters"]}
+    assert {
+        "q", "township", "village", "household_type", "monitoring_category", "monitoring_status", "risk_type",
+        "labour", "grid_member_id", "page", "page_size",
+    } <= parameters
+
+
+def test_full_numbers_are_write_only(schema):
+    components = schema["components"]["schemas"]
+    assert "phone" not in components["Household"]["properties"]
+    assert "phone" in components["HouseholdRequest"]["properties"]
+    assert "id_number" not in components["Member"]["properties"]
+    assert components["MemberRequest"]["required"].count("id_number") == 1
+    assert "id_number" not in components["MemberUpdateRequest"].get("required", [])
+
+
+def test_reveal_actions_and_errors_are_documented(schema):
+    reveal = schema["paths"]["/api/members/{id}/reveal/"]["post"]
+    assert "requestBody" not in reveal
+    assert reveal["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/RevealedIdNumber")
+    for code in ("400", "401", "403", "404"):
+        assert reveal["responses"][code]["content"]["application/json"]["schema"]["$ref"].endswith("/Error")
+    token = schema["paths"]["/api/auth/token/"]["post"]
+    assert "401" not in token["responses"]
+    assert not token.get("security")
+
+
+def test_schema_is_served(db):
+    response = APIClient().get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200
+    assert "/api/households/" in response.json()["paths"]
