@@ -8,3 +8,6 @@ urlpatterns = [
     path("api/", include("shouwang.api.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler403 = "shouwang.core.views.permission_denied"
+handler404 = "shouwang.core.views.page_not_found"

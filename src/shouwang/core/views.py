@@ -1,0 +1,40 @@
+"""Pages of the core app: login, the home page, and the error pages other views render."""
+
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from shouwang.registry.choices import MonitoringCategory, MonitoringStatus
+from shouwang.registry.selectors import area_summary
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    summary = area_summary(actor=request.user)
+    context = {
+        "summary": summary,
+        "divisions": request.user.divisions.select_related("parent").order_by("code"),
+        # The summary lists every choice in declaration order; the values make the figures links.
+        "by_category": list(zip(MonitoringCategory.values, summary.by_category, strict=True)),
+        "by_status": list(zip(MonitoringStatus.values, summary.by_status, strict=True)),
+    }
+    return render(request, "core/home.html", context)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """The 403 page; ``exception`` may be our PermissionDenied, whose message is Chinese."""
+    return render(
+        request, "core/403.html", {"message": getattr(exception, "message", "")}, status=403
+    )
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "core/404.html", status=404)
