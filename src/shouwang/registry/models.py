@@ -272,6 +272,7 @@ class Member(BaseModel):
                 fields=["household"],
                 condition=Q(relation=c.Relation.HEAD),
                 name="registry_member_one_head_per_household",
+                violation_error_message=_("每户只能有一名户主"),
             ),
             models.CheckConstraint(
                 condition=Q(months_employed__lte=12), name="registry_member_months_employed_max_12"
