@@ -16,6 +16,29 @@ def django_db_setup(django_db_setup, django_db_blocker):
         divisions_load_county(county_code="500156", actor=None)
 
 
+def _ensure_wulong() -> None:
+    from shouwang.core.divisions import divisions_load_county
+    from shouwang.core.models import Division
+
+    if not Division.objects.filter(code=f.VILLAGE_B).exists():
+        divisions_load_county(county_code="500156", actor=None)
+
+
+@pytest.fixture(scope="module")
+def divisions_restored_afterwards(django_db_blocker):
+    """Transactional tests flush every table, the session's divisions included. Torn down after
+    the module's last flush, this puts Wulong back for the tests that follow."""
+    yield
+    with django_db_blocker.unblock():
+        _ensure_wulong()
+
+
+@pytest.fixture
+def committed_divisions(divisions_restored_afterwards, transactional_db):
+    """For transactional tests (live server, threads): Wulong's divisions committed and present."""
+    _ensure_wulong()
+
+
 @pytest.fixture
 def village_cadre(db):
     return f.make_user("cadre-a", Role.VILLAGE_CADRE, [f.VILLAGE_A], display_name="村干部甲")

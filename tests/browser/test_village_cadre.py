@@ -12,8 +12,6 @@ import pytest
 from django.conf import settings
 
 from shouwang.core.choices import Role
-from shouwang.core.divisions import divisions_load_county
-from shouwang.core.models import Division
 from shouwang.registry import choices as c
 from tests import factories as f
 
@@ -53,20 +51,9 @@ def browser(monkeypatch):
     playwright.stop()
 
 
-@pytest.fixture(scope="module", autouse=True)
-def divisions_restored_afterwards(django_db_blocker):
-    """Put the session's divisions back once this module's flushes are done, for later tests."""
-    yield
-    with django_db_blocker.unblock():
-        divisions_load_county(county_code="500156", actor=None)
-
-
 @pytest.fixture
-def cadre_area(transactional_db):
+def cadre_area(committed_divisions):
     """A cadre of 向前村 with three households there, and one household in another township."""
-    # Transactional tests flush every table afterwards, the session's divisions included.
-    if not Division.objects.exists():
-        divisions_load_county(county_code="500156", actor=None)
     cadre = f.make_user(
         "cadre-xiangqian", Role.VILLAGE_CADRE, [f.VILLAGE_A], display_name="冉村干部"
     )

@@ -96,3 +96,9 @@ def test_a_single_changed_digit_is_caught(birth, sequence, position, delta):
     assert check_character(changed[:17]) != changed[17]
     with pytest.raises(IdNumberError):
         parse_id_number(changed, today=dt.date(2026, 11, 28))
+
+
+def test_non_ascii_digits_are_not_digits():
+    arabic_indic = "".join(chr(0x0660 + int(d)) for d in "11010519491231002") + "X"
+    with pytest.raises(IdNumberError):
+        parse_id_number(arabic_indic)

@@ -19,7 +19,6 @@ from django.urls import reverse
 from python_calamine import CalamineWorkbook
 
 from shouwang.core.choices import AuditAction
-from shouwang.core.divisions import divisions_load_county
 from shouwang.core.exceptions import PermissionDenied
 from shouwang.core.models import AuditEvent, Division
 from shouwang.registry import choices as c
@@ -795,26 +794,6 @@ def test_export_and_template_downloads(client, township_staff, district_admin, m
     full = client.post(reverse("registry_io:export"), {"format": "xlsx", "full_id_numbers": "on"})
     assert full.status_code == 200 and b"".join(full.streaming_content)[:2] == b"PK"
     assert AuditEvent.objects.filter(action=AuditAction.EXPORT).count() == 2
-
-
-def _ensure_wulong() -> None:
-    if not Division.objects.filter(code=f.VILLAGE_B).exists():
-        divisions_load_county(county_code="500156", actor=None)
-
-
-@pytest.fixture(scope="module")
-def divisions_restored_afterwards(django_db_blocker):
-    """A transactional test flushes every table, the session's divisions included. Module scope
-    tears this down after the flush, so the tests that follow find Wulong again."""
-    yield
-    with django_db_blocker.unblock():
-        _ensure_wulong()
-
-
-@pytest.fixture
-def committed_divisions(divisions_restored_afterwards, transactional_db):
-    """Transactional tests start from whatever an earlier one flushed: make sure Wulong is there."""
-    _ensure_wulong()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -25,9 +25,9 @@ CHECK_CHARS = "10X98765432"
 EXTRA_PROVINCES = frozenset({"71", "81", "82", "83"})
 EARLIEST_BIRTH_YEAR = 1850
 
-_SCIENTIFIC = re.compile(r"^\s*\d(\.\d+)?[eE]\+?\d+\s*$")
-_DIGITS_WITH_DECIMAL = re.compile(r"^\d{15,18}\.0+$")
-_SHAPE = re.compile(r"^\d{17}[\dX]$")
+_SCIENTIFIC = re.compile(r"^\s*\d(\.\d+)?[eE]\+?\d+\s*$", re.ASCII)
+_DIGITS_WITH_DECIMAL = re.compile(r"^\d{15,18}\.0+$", re.ASCII)
+_SHAPE = re.compile(r"^\d{17}[\dX]$", re.ASCII)  # ASCII: no Arabic-Indic or full-width digits
 
 EXCEL_FIX_HINT = "请在 Excel 中把该列设置为“文本”格式后重新录入完整号码"
 
