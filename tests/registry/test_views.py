@@ -124,6 +124,12 @@ def test_division_dropdowns_offer_only_the_actors_area(
     assert "township" not in form.fields and "village" not in form.fields
 
     client.force_login(district_admin)
+    form = client.get(LIST_URL).context["filter_form"]
+    # A county's villages are offered only once a township is chosen.
+    assert "township" in form.fields and "village" not in form.fields
+    html = client.get(LIST_URL, {"village": f.VILLAGE_A}).content.decode()
+    assert f'value="{f.VILLAGE_A}" selected' in html  # a village in the address stays shown
+
     form = client.get(LIST_URL, {"township": f.TOWNSHIP_HUOLU}).context["filter_form"]
     townships = [code for code, _ in form.fields["township"].widget.choices if code]
     assert len(townships) == 26

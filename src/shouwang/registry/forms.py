@@ -164,15 +164,21 @@ def household_filter_form(form: forms.Form, *, actor: User | None) -> forms.Form
     """
     township = (form.data.get("township") or "").strip()
     townships = [(d.code, d.name) for d in townships_for(actor=actor)]
-    villages = [
-        (d.code, d.name if township or not d.parent_id else f"{d.parent.name} {d.name}")
-        for d in villages_for(actor=actor, township=township)
-    ]
+    village = (form.data.get("village") or "").strip()
+    if township or len(townships) <= 1 or village:
+        villages = [
+            (d.code, d.name if township or not d.parent_id else f"{d.parent.name} {d.name}")
+            for d in villages_for(actor=actor, township=township)
+        ]
+    else:
+        # A whole county's villages (214 in Wulong) make a long list and a slow page; they
+        # are offered once a township is chosen.
+        villages = []
     for name, choices, all_label in (
         ("township", townships, _("全部乡镇（街道）")),
         ("village", villages, _("全部村（社区）")),
     ):
-        if len(choices) <= 1 and not (name == "village" and township):
+        if len(choices) <= 1 and not (name == "village" and (township or village)):
             del form.fields[name]
         else:
             form.fields[name].widget = forms.Select(choices=_with_all_label(choices, all_label))
