@@ -33,7 +33,7 @@ def model_snapshot(obj: models.Model, *, exclude: Iterable[str] = ()) -> dict[st
     return data
 
 
-def audit_record(
+def audit_event(
     *,
     actor: User | None,
     action: str,
@@ -46,52 +46,32 @@ def audit_record(
     after: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Write one audit row. ``subject`` defaults to the target itself."""
-    return AuditEvent.objects.create(
-        **audit_fields(
-            actor=actor,
-            action=action,
-            target=target,
-            target_type=target_type,
-            target_id=target_id,
-            target_repr=target_repr,
-            subject=subject,
-            before=before,
-            after=after,
-            extra=extra,
-        )
-    )
+    """One unsaved audit row; bulk writers build many and insert them together.
 
-
-def audit_fields(
-    *,
-    actor: User | None,
-    action: str,
-    target: models.Model | None = None,
-    target_type: str = "",
-    target_id: str = "",
-    target_repr: str = "",
-    subject: str = "",
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-    extra: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Keyword arguments for one AuditEvent; bulk writers build many and bulk_create them."""
+    ``subject`` (what the row is shown under) defaults to the target itself.
+    """
     if target is not None:
         target_type = target_type or target._meta.label_lower
         target_id = target_id or str(target.pk)
         target_repr = target_repr or str(target)[:200]
-    return {
-        "actor": actor if actor is not None and actor.pk else None,
-        "action": action,
-        "target_type": target_type,
-        "target_id": target_id,
-        "target_repr": target_repr[:200],
-        "subject": subject or (f"{target_type}:{target_id}" if target_type else ""),
-        "before": before,
-        "after": after,
-        "extra": extra or {},
-    }
+    return AuditEvent(
+        actor=actor if actor is not None and actor.pk else None,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        target_repr=target_repr[:200],
+        subject=subject or (f"{target_type}:{target_id}" if target_type else ""),
+        before=before,
+        after=after,
+        extra=extra or {},
+    )
+
+
+def audit_record(**fields: Any) -> AuditEvent:
+    """Write one audit row now; takes the keyword arguments of ``audit_event``."""
+    event = audit_event(**fields)
+    event.save()
+    return event
 
 
 def subject_key(obj: models.Model) -> str:

@@ -22,7 +22,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from shouwang.core import crypto
-from shouwang.core.audit import audit_fields, model_snapshot
+from shouwang.core.audit import audit_event, model_snapshot
 from shouwang.core.choices import AuditAction
 from shouwang.core.idnumber import IdNumber
 from shouwang.core.models import AuditEvent, User
@@ -190,15 +190,13 @@ def registry_bulk_upsert(
         if before != after:
             changed_households.append(household)
             audit_rows.append(
-                AuditEvent(
-                    **audit_fields(
-                        actor=actor,
-                        action=AuditAction.UPDATE,
-                        target=household,
-                        before=before,
-                        after=after,
-                        extra=extra,
-                    )
+                audit_event(
+                    actor=actor,
+                    action=AuditAction.UPDATE,
+                    target=household,
+                    before=before,
+                    after=after,
+                    extra=extra,
                 )
             )
         else:
@@ -209,14 +207,12 @@ def registry_bulk_upsert(
     for household in new_households:
         household.pk = ids[household.household_number]
         audit_rows.append(
-            AuditEvent(
-                **audit_fields(
-                    actor=actor,
-                    action=AuditAction.CREATE,
-                    target=household,
-                    after=model_snapshot(household),
-                    extra=extra,
-                )
+            audit_event(
+                actor=actor,
+                action=AuditAction.CREATE,
+                target=household,
+                after=model_snapshot(household),
+                extra=extra,
             )
         )
     household_update_fields = sorted(
@@ -280,16 +276,14 @@ def registry_bulk_upsert(
                 ):
                     former_heads.append(member)
                 audit_rows.append(
-                    AuditEvent(
-                        **audit_fields(
-                            actor=actor,
-                            action=AuditAction.UPDATE,
-                            target=member,
-                            subject=_subject(household.pk),
-                            before=before,
-                            after=after,
-                            extra=extra,
-                        )
+                    audit_event(
+                        actor=actor,
+                        action=AuditAction.UPDATE,
+                        target=member,
+                        subject=_subject(household.pk),
+                        before=before,
+                        after=after,
+                        extra=extra,
                     )
                 )
             else:
@@ -309,15 +303,13 @@ def registry_bulk_upsert(
     for member in new_members:
         member.pk = ids[member.id_number_index]
         audit_rows.append(
-            AuditEvent(
-                **audit_fields(
-                    actor=actor,
-                    action=AuditAction.CREATE,
-                    target=member,
-                    subject=_subject(member.household_id),
-                    after=model_snapshot(member),
-                    extra=extra,
-                )
+            audit_event(
+                actor=actor,
+                action=AuditAction.CREATE,
+                target=member,
+                subject=_subject(member.household_id),
+                after=model_snapshot(member),
+                extra=extra,
             )
         )
     result.members_created = len(new_members)

@@ -23,7 +23,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from shouwang.core import crypto
-from shouwang.core.audit import audit_fields, audit_record, model_snapshot, subject_key
+from shouwang.core.audit import audit_event, audit_record, model_snapshot, subject_key
 from shouwang.core.choices import AuditAction, Department, DivisionLevel, Role
 from shouwang.core.divisions import divisions_load_county
 from shouwang.core.exceptions import ApplicationError
@@ -886,14 +886,14 @@ def _delete_households(pks: list[int], *, actor: User | None) -> None:
         for household in Household.objects.filter(pk__in=chunk).prefetch_related("members"):
             subject = subject_key(household)
             for member in household.members.all():
-                audit_rows.append(AuditEvent(**audit_fields(
+                audit_rows.append(audit_event(
                     actor=actor, action=AuditAction.DELETE, target=member, before=model_snapshot(member),
                     subject=subject, extra={"source": "demo"},
-                )))
-            audit_rows.append(AuditEvent(**audit_fields(
+                ))
+            audit_rows.append(audit_event(
                 actor=actor, action=AuditAction.DELETE, target=household, before=model_snapshot(household),
                 subject=subject, extra={"source": "demo"},
-            )))
+            ))
         Household.objects.filter(pk__in=chunk).delete()
     AuditEvent.objects.bulk_create(audit_rows, batch_size=1000)
 
