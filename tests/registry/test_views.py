@@ -2,6 +2,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -536,3 +537,17 @@ def test_district_admin_reveals_and_the_reveal_is_audited(client, district_admin
 
     history = client.get(reverse("registry:household_detail", args=[household.pk])).content.decode()
     assert "查看完整敏感信息" in history and "身份证号码" in history
+
+
+def test_admin_lists_only_the_staff_members_area(client, village_cadre):
+    mine = f.make_household(f.VILLAGE_A, members=1)
+    other = f.make_household(f.VILLAGE_OTHER_TOWNSHIP, members=1)
+    village_cadre.is_staff = True
+    village_cadre.save()
+    village_cadre.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_household", "view_member"])
+    )
+    client.force_login(village_cadre)
+    html = client.get("/admin/registry/household/").content.decode()
+    assert mine.household_number in html and other.household_number not in html
+    assert client.get(f"/admin/registry/household/{other.pk}/change/").status_code in (302, 404)

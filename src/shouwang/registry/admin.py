@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from shouwang.core.admin import ReadOnlyAdmin
+from shouwang.registry import selectors
 from shouwang.registry.models import Household, Member
 
 
@@ -49,6 +50,10 @@ class HouseholdAdmin(ReadOnlyAdmin):
     exclude = ("phone_encrypted", "phone_index")
     inlines = [MemberInline]
 
+    def get_queryset(self, request):
+        # Staff who are not superusers see their own area here too.
+        return selectors.household_queryset(actor=request.user)
+
 
 @admin.register(Member)
 class MemberAdmin(ReadOnlyAdmin):
@@ -65,3 +70,6 @@ class MemberAdmin(ReadOnlyAdmin):
     search_fields = ("name", "household__household_number")
     list_select_related = ("household",)
     exclude = ("id_number_encrypted", "id_number_index")
+
+    def get_queryset(self, request):
+        return selectors.member_queryset(actor=request.user)
