@@ -813,3 +813,27 @@ def test_upload_runs_in_a_background_thread_after_commit(client, committed_divis
     assert job.rows_done == job.rows_total == 5
     assert Household.objects.count() == 3
     assert client.get(response.url).status_code == 200
+
+
+def test_jobs_cut_off_by_a_server_stop_are_marked_failed(township_staff):
+    from shouwang.registry.io.services import import_jobs_fail_interrupted
+    from shouwang.registry.models import ImportJob, ImportJobStatus
+
+    running = ImportJob.objects.create(
+        actor=township_staff,
+        file_name="a.xlsx",
+        file_sha256="a" * 64,
+        status=ImportJobStatus.IMPORTING,
+    )
+    done = ImportJob.objects.create(
+        actor=township_staff,
+        file_name="b.xlsx",
+        file_sha256="b" * 64,
+        status=ImportJobStatus.SUCCEEDED,
+    )
+    assert import_jobs_fail_interrupted() == 1
+    running.refresh_from_db()
+    done.refresh_from_db()
+    assert running.status == ImportJobStatus.FAILED and running.finished_at is not None
+    assert "服务重启" in running.errors[0]["message"]
+    assert done.status == ImportJobStatus.SUCCEEDED

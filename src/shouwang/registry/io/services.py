@@ -354,6 +354,24 @@ def import_job_execute(job_id: int) -> None:
     registry_import(actor=job.actor, path=import_upload_path(job), dry_run=job.dry_run, job=job)
 
 
+def import_jobs_fail_interrupted() -> int:
+    """Mark jobs left unfinished by a server stop as failed; returns how many.
+
+    Page imports run in a thread of the server process, so at server start none can still be
+    running: an unfinished job was cut off (its transaction never committed, nothing was written).
+    """
+    unfinished = (ImportJobStatus.PENDING, ImportJobStatus.VALIDATING, ImportJobStatus.IMPORTING)
+    interrupted = [
+        RowError(None, "", _("服务重启，导入中断，未写入任何数据；请重新上传")).as_dict()
+    ]
+    return ImportJob.objects.filter(status__in=unfinished).update(
+        status=ImportJobStatus.FAILED,
+        errors=interrupted,
+        finished_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+
+
 def registry_import_run(job_id: int) -> None:
     """Body of the background thread: run the job, log any failure, close the thread's connection."""
     try:

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from shouwang.registry.io.services import import_jobs_fail_interrupted
+
 
 class Command(BaseCommand):
     help = "用 gunicorn 提供网站服务（默认 http://127.0.0.1:8000）"
@@ -24,6 +26,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, bind: str, workers: int, **options):
         call_command("collectstatic", interactive=False, verbosity=0)
+        interrupted = import_jobs_fail_interrupted()
+        if interrupted:
+            self.stdout.write(f"{interrupted} 个导入任务因上次服务停止而中断，已标记为出错")
         gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or shutil.which(
             "gunicorn"
         )
