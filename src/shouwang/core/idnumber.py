@@ -18,6 +18,7 @@ from pathlib import Path
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
@@ -25,11 +26,11 @@ CHECK_CHARS = "10X98765432"
 EXTRA_PROVINCES = frozenset({"71", "81", "82", "83"})
 EARLIEST_BIRTH_YEAR = 1850
 
-_SCIENTIFIC = re.compile(r"^\s*\d(\.\d+)?[eE]\+?\d+\s*$", re.ASCII)
+SCIENTIFIC_NOTATION = re.compile(r"^\s*\d(\.\d+)?[eE]\+?\d+\s*$", re.ASCII)
 _DIGITS_WITH_DECIMAL = re.compile(r"^\d{15,18}\.0+$", re.ASCII)
 _SHAPE = re.compile(r"^\d{17}[\dX]$", re.ASCII)  # ASCII: no Arabic-Indic or full-width digits
 
-EXCEL_FIX_HINT = "请在 Excel 中把该列设置为“文本”格式后重新录入完整号码"
+EXCEL_FIX_HINT = gettext_lazy("请在 Excel 中把该列设置为“文本”格式后重新录入完整号码")
 
 
 class IdNumberError(ValueError):
@@ -73,7 +74,7 @@ def parse_id_number(raw: object, *, today: dt.date | None = None) -> IdNumber:
     text = str(raw).strip().replace(" ", "")
     if not text:
         raise IdNumberError(_("身份证号码为空"))
-    if _SCIENTIFIC.match(text):
+    if SCIENTIFIC_NOTATION.match(text):
         raise IdNumberError(
             _("身份证号码“%(value)s”被 Excel 转成了科学计数法，后几位已丢失；%(hint)s")
             % {"value": text, "hint": EXCEL_FIX_HINT}

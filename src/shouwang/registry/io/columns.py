@@ -26,7 +26,13 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from shouwang.core.choices import DivisionLevel
-from shouwang.core.idnumber import EXCEL_FIX_HINT, IdNumber, IdNumberError, parse_id_number
+from shouwang.core.idnumber import (
+    EXCEL_FIX_HINT,
+    SCIENTIFIC_NOTATION,
+    IdNumber,
+    IdNumberError,
+    parse_id_number,
+)
 from shouwang.registry.choices import RISK_TYPE_ALIASES
 from shouwang.registry.models import RISK_FIELDS, Household, Member
 
@@ -39,7 +45,6 @@ MEMBER = "member"
 #: Floats at or above this may have lost digits in Excel (15 significant digits are kept).
 _EXACT_FLOAT_LIMIT = 1e15
 #: How Excel shows a long number: one digit, decimals, ``E+`` and the exponent (``5.00156E+17``).
-_SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE]\+\d+$", re.ASCII)
 _MONTH = re.compile(r"^(\d{4})[-/.年]?(\d{1,2})月?$", re.ASCII)
 _INTEGER = re.compile(r"^[+-]?\d{1,9}(\.0+)?$", re.ASCII)
 #: Characters that make a spreadsheet treat a text cell as a formula (CSV injection).
@@ -148,7 +153,7 @@ class Code(Converter):
                 _("被 Excel 存成了数字，末几位可能已丢失；%(hint)s") % {"hint": EXCEL_FIX_HINT}
             )
         text = _ascii_text(cell)
-        if _SCIENTIFIC.match(text):
+        if SCIENTIFIC_NOTATION.match(text):
             raise CellError(
                 _("“%(value)s”被 Excel 转成了科学计数法，末几位已丢失；%(hint)s")
                 % {"value": text, "hint": EXCEL_FIX_HINT}
