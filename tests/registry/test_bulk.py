@@ -5,7 +5,12 @@ import pytest
 from shouwang.core.idnumber import parse_id_number
 from shouwang.core.models import AuditEvent
 from shouwang.registry import choices as c
-from shouwang.registry.bulk import HouseholdRecord, MemberRecord, registry_bulk_upsert
+from shouwang.registry.bulk import (
+    HouseholdRecord,
+    MemberRecord,
+    households_bulk_delete,
+    registry_bulk_upsert,
+)
 from shouwang.registry.models import Household, Member
 from tests import factories as f
 
@@ -59,3 +64,21 @@ def test_upsert_creates_then_is_idempotent_then_updates(village_cadre):
     update = AuditEvent.objects.get(action="update")
     assert update.before["wage_income"] == "20000.00" and update.after["wage_income"] == "30000.00"
     assert Member.objects.count() == 2
+
+
+def test_bulk_delete_removes_members_and_audits_each_record(village_cadre):
+    keep = f.make_household(members=1)
+    gone = [f.make_household(members=2), f.make_household(members=1)]
+    deleted = households_bulk_delete(
+        actor=village_cadre, household_ids=[h.pk for h in gone], source="demo"
+    )
+    assert deleted == 2
+    assert list(Household.objects.all()) == [keep]
+    assert Member.objects.count() == 1
+    events = AuditEvent.objects.filter(action="delete", actor=village_cadre)
+    assert (
+        sorted(events.values_list("target_type", flat=True))
+        == ["registry.household"] * 2 + ["registry.member"] * 3
+    )
+    assert {e.subject for e in events} == {f"registry.household:{h.pk}" for h in gone}
+    assert all(e.extra == {"source": "demo"} and e.before for e in events)

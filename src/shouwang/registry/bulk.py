@@ -323,6 +323,44 @@ def registry_bulk_upsert(
     return result
 
 
+@transaction.atomic
+def households_bulk_delete(
+    *, actor: User | None, household_ids: list[int], source: str = ""
+) -> int:
+    """Delete households and their members in batches, with the audit rows of household_delete."""
+    extra = {"source": source} if source else {}
+    audit_rows: list[AuditEvent] = []
+    deleted = 0
+    for chunk in _chunks(sorted(set(household_ids)), LOOKUP_CHUNK):
+        for household in Household.objects.filter(pk__in=chunk).prefetch_related("members"):
+            subject = _subject(household.pk)
+            for member in household.members.all():
+                audit_rows.append(
+                    audit_event(
+                        actor=actor,
+                        action=AuditAction.DELETE,
+                        target=member,
+                        before=model_snapshot(member),
+                        subject=subject,
+                        extra=extra,
+                    )
+                )
+            audit_rows.append(
+                audit_event(
+                    actor=actor,
+                    action=AuditAction.DELETE,
+                    target=household,
+                    before=model_snapshot(household),
+                    subject=subject,
+                    extra=extra,
+                )
+            )
+            deleted += 1
+        Household.objects.filter(pk__in=chunk).delete()
+    _insert(audit_rows)
+    return deleted
+
+
 def households_refresh_derived(household_ids: Iterable[int]) -> None:
     """Recompute member count, head name and per-capita income for many households at once."""
     ids = sorted(set(household_ids))

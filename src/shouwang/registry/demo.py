@@ -21,16 +21,23 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
+from django.utils.translation import gettext as _
 
 from shouwang.core import crypto
-from shouwang.core.audit import audit_event, audit_record, model_snapshot, subject_key
+from shouwang.core.audit import audit_record
 from shouwang.core.choices import AuditAction, Department, DivisionLevel, Role
 from shouwang.core.divisions import divisions_load_county
 from shouwang.core.exceptions import ApplicationError
 from shouwang.core.idnumber import make_id_number, parse_id_number
-from shouwang.core.models import AuditEvent, Division, User
+from shouwang.core.models import Division, User
 from shouwang.registry import choices as c
-from shouwang.registry.bulk import BulkResult, HouseholdRecord, MemberRecord, registry_bulk_upsert
+from shouwang.registry.bulk import (
+    BulkResult,
+    HouseholdRecord,
+    MemberRecord,
+    households_bulk_delete,
+    registry_bulk_upsert,
+)
 from shouwang.registry.models import Household, Member
 
 DEMO_COUNTY_CODE = "500156"
@@ -169,7 +176,7 @@ FAMILY_LINE = frozenset({
 
 def _weighted(rng: random.Random, table: Sequence[tuple[Any, float]]) -> Any:
     values = [v for v, _ in table]
-    weights = [w for _, w in table]
+    weights = [w for _value, w in table]
     return rng.choices(values, weights=weights)[0]
 
 
@@ -261,7 +268,7 @@ class _Generator:
         era = "old" if born < 1965 else "mid" if born < 1995 else "young"
         chars = GIVEN_CHARS[(era, sex)]
         length = 1 if self.rng.random() < 0.25 else 2
-        return "".join(self.rng.choice(chars) for _ in range(length))
+        return "".join(self.rng.choice(chars) for _position in range(length))
 
     def birth_date(self, age: int) -> dt.date:
         """A day on which someone turns ``age`` within the year before the reference date."""
@@ -298,7 +305,7 @@ class _Generator:
         def young_age(low: int, high: int) -> int:
             """A child's age, redrawn a few times to keep siblings a year or more apart."""
             age = rng.randint(low, high)
-            for _ in range(4):
+            for _attempt in range(4):
                 if age not in taken:
                     break
                 age = rng.randint(low, high)
@@ -512,7 +519,7 @@ class _Generator:
         size = len(persons)
         earners = [p for p in persons if p.employment_status in WAGE_JOBS]
         farmers = [p for p in persons if p.employment_status == c.EmploymentStatus.SELF_EMPLOYED]
-        operating = sum(rng.randint(40, 80 if hardship else 160) * 100 for _ in farmers)
+        operating = sum(rng.randint(40, 80 if hardship else 160) * 100 for _farmer in farmers)
         if not farmers and rng.random() < 0.35:
             operating += rng.randint(5, 30) * 100  # a vegetable plot, a few pigs
         expense_rate = rng.uniform(0.25, 0.45)
@@ -759,9 +766,9 @@ def demo_generate(
     ``grid_member_id`` is set as grid member on about two thirds of the demo village's households.
     """
     if not 1 <= households <= MAX_HOUSEHOLDS:
-        raise ApplicationError(f"演示农户数应在 1 到 {MAX_HOUSEHOLDS} 之间")
+        raise ApplicationError(_("演示农户数应在 1 到 %(max)d 之间") % {"max": MAX_HOUSEHOLDS})
     if not villages:
-        raise ApplicationError("没有可用的行政村（社区），请先加载区划")
+        raise ApplicationError(_("没有可用的行政村（社区），请先加载区划"))
     generator = _Generator(seed)
     ordered = sorted(villages, key=lambda v: v.code)
     counts = _allocate(generator.rng, ordered, households)
@@ -879,25 +886,6 @@ def _conflicts(records: list[HouseholdRecord]) -> tuple[list[str], list[int]]:
     return foreign, sorted(stale)
 
 
-def _delete_households(pks: list[int], *, actor: User | None) -> None:
-    audit_rows: list[AuditEvent] = []
-    for start in range(0, len(pks), 500):
-        chunk = pks[start : start + 500]
-        for household in Household.objects.filter(pk__in=chunk).prefetch_related("members"):
-            subject = subject_key(household)
-            for member in household.members.all():
-                audit_rows.append(audit_event(
-                    actor=actor, action=AuditAction.DELETE, target=member, before=model_snapshot(member),
-                    subject=subject, extra={"source": "demo"},
-                ))
-            audit_rows.append(audit_event(
-                actor=actor, action=AuditAction.DELETE, target=household, before=model_snapshot(household),
-                subject=subject, extra={"source": "demo"},
-            ))
-        Household.objects.filter(pk__in=chunk).delete()
-    AuditEvent.objects.bulk_create(audit_rows, batch_size=1000)
-
-
 @transaction.atomic
 def demo_build(
     *,
@@ -929,13 +917,16 @@ def demo_build(
     foreign, stale = _conflicts(records)
     if (foreign or stale) and not force:
         raise ApplicationError(
-            f"数据库中已有本次演示不会生成的农户 {len(foreign)} 户、成员与本次演示不一致的农户 {len(stale)} 户"
-            "（真实数据，或其他种子、户数生成的演示数据）；如确需写入，请加 --force："
-            "前者保持不变，后者删除后重建",
+            _(
+                "数据库中已有本次演示不会生成的农户 %(foreign)d 户、成员与本次演示不一致的农户 %(stale)d 户"
+                "（真实数据，或其他种子、户数生成的演示数据）；如确需写入，请加 --force："
+                "前者保持不变，后者删除后重建"
+            )
+            % {"foreign": len(foreign), "stale": len(stale)},
             extra={"foreign": len(foreign), "stale": len(stale)},
         )
     if stale:
-        _delete_households(stale, actor=actor)
+        households_bulk_delete(actor=actor, household_ids=stale, source="demo")
         result.replaced_households = len(stale)
     total = len(records)
     for start in range(0, total, WRITE_CHUNK):
