@@ -17,11 +17,20 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 def _ensure_wulong() -> None:
+    """Divisions, and what data migrations seed (policy values, feed sources, rules): a
+    transactional test's flush removes them all."""
     from shouwang.core.divisions import divisions_load_county
     from shouwang.core.models import Division
+    from shouwang.policy.defaults import seed_policy_values
+    from shouwang.policy.models import PolicyValue
+    from shouwang.screening.defaults import seed_feed_sources, seed_rules
+    from shouwang.screening.models import FeedSource, Rule, RuleVersion
 
     if not Division.objects.filter(code=f.VILLAGE_B).exists():
         divisions_load_county(county_code="500156", actor=None)
+    seed_policy_values(PolicyValue, Division)
+    seed_feed_sources(FeedSource)
+    seed_rules(Rule, RuleVersion)
 
 
 @pytest.fixture(scope="module")
@@ -64,3 +73,11 @@ def department_officer(db):
     return f.make_user(
         "dept-medical", Role.DEPARTMENT_OFFICER, [f.COUNTY_WULONG], department="medical_insurance"
     )
+
+
+@pytest.fixture(autouse=True)
+def _private_feed_dirs(settings, tmp_path_factory):
+    """Staged feeds and screening work files of a test stay in its own temporary folder."""
+    base = tmp_path_factory.mktemp("var")
+    settings.SHOUWANG_FEEDS_DIR = base / "feeds"
+    settings.SHOUWANG_SCREENING_DIR = base / "screening"

@@ -45,6 +45,10 @@ INSTALLED_APPS = [
     "django_htmx",
     "shouwang.core",
     "shouwang.registry",
+    "shouwang.policy",
+    "shouwang.screening",
+    "django_tasks",
+    "django_tasks_db",
     "shouwang.api",
     "shouwang.cli",
 ]
@@ -178,3 +182,13 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+
+SHOUWANG_HOME_DIVISION = env.HOME_DIVISION
+#: Staged department feeds (Parquet) and registry snapshots for screening.
+SHOUWANG_FEEDS_DIR = VAR_DIR / "feeds"
+SHOUWANG_SCREENING_DIR = VAR_DIR / "screening"
+SHOUWANG_SPARK_MASTER = env.SPARK_MASTER
+
+# Background work (feed imports, screening runs, the monthly schedule): django-tasks with its
+# database backend, so one machine needs no broker; `shouwang worker` runs the queue.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

@@ -31,3 +31,7 @@ CIPHER = os.environ.get("SHOUWANG_CIPHER", "aes-256-gcm")
 BLIND_INDEX = os.environ.get("SHOUWANG_BLIND_INDEX", "hmac-sha256")
 BIND = os.environ.get("SHOUWANG_BIND", "127.0.0.1:8000")
 WORKERS = int(os.environ.get("SHOUWANG_WORKERS", "3"))
+#: The county (or higher division) this installation serves; people placed by nothing else land here.
+HOME_DIVISION = os.environ.get("SHOUWANG_HOME_DIVISION", "500156000000")
+#: Spark master for ``--engine spark``: local[2] on one machine, spark://host:7077 for a cluster.
+SPARK_MASTER = os.environ.get("SHOUWANG_SPARK_MASTER", "local[2]")

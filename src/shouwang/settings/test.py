@@ -11,3 +11,5 @@ STORAGES = {
 SHOUWANG_DATA_KEY = "c2hvdXdhbmctdGVzdC1rZXktbm90LWZvci11c2UhISE="
 # Each test process keeps its own cache, so throttle counts never leak between runs.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Tasks run at once in tests; tests that exercise the queue swap the backend themselves.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

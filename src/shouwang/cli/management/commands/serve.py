@@ -1,9 +1,15 @@
-"""``shouwang serve``: collect static files and serve with gunicorn (a production WSGI server)."""
+"""``shouwang serve``: collect static files, start the background worker, serve with gunicorn.
+
+The worker (``shouwang worker``) runs feed imports, screening runs and the monthly schedule.
+It is started as a child in the same process group, so Ctrl+C stops both; deployments that
+run the worker elsewhere pass ``--no-worker``.
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 
 from django.conf import settings
@@ -23,8 +29,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers", type=int, default=settings.SHOUWANG_WORKERS, help="工作进程数"
         )
+        parser.add_argument(
+            "--no-worker", action="store_true", help="不启动后台任务进程（已在别处运行时）"
+        )
 
-    def handle(self, *args, bind: str, workers: int, **options):
+    def handle(self, *args, bind: str, workers: int, no_worker: bool = False, **options):
         call_command("collectstatic", interactive=False, verbosity=0)
         interrupted = import_jobs_fail_interrupted()
         if interrupted:
@@ -35,6 +44,12 @@ class Command(BaseCommand):
         if gunicorn is None:
             self.stderr.write("找不到 gunicorn，请先执行 make install")
             raise SystemExit(1)
+        if not no_worker:
+            shouwang = shutil.which("shouwang", path=os.path.dirname(sys.executable))
+            if shouwang is None:
+                self.stderr.write("找不到 shouwang 命令，后台任务（导入、比对）将不会运行")
+            else:
+                subprocess.Popen([shouwang, "worker"])  # noqa: S603 (our own console script)
         self.stdout.write(f"守望已启动：http://{bind}/  （按 Ctrl+C 停止）")
         os.execv(
             gunicorn,

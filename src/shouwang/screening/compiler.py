@@ -1,0 +1,490 @@
+"""Rule specs → sqlglot expressions, one SELECT per rule, for any engine sqlglot speaks.
+
+Only validated specs reach this module (``spec.parse_rule_spec``): identifiers come from the
+feed sources' column mappings, values are turned into typed literals, and thresholds are
+numbers resolved from policy parameters before compiling. No SQL text is ever built from
+strings; engines render the expression in their dialect.
+
+Tables a compiled query reads:
+
+- ``feed_<source>``: staged rows (``batch_id``, ``row_number``, ``person_index``,
+  ``birth_date``, ``id_region`` and the source's fields);
+- ``persons``: ``person_index``, ``household_id``, ``member_id``, ``labour_capable``;
+- ``households``: ``household_id``, ``village_code``, ``household_type``,
+  ``monitoring_status``, ``labour_count``, ``member_count``, ``per_capita_net_income``,
+  ``income_year``.
+
+Every query returns the columns in ``RESULT_COLUMNS``.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlglot import exp
+
+from shouwang.screening.choices import (
+    AggregateFunction,
+    ColumnType,
+    Comparison,
+    ConditionOp,
+    Per,
+    Population,
+)
+from shouwang.screening.sources import ColumnSpec, event_date_field
+from shouwang.screening.spec import Condition, RuleSpec
+
+RESULT_COLUMNS = (
+    "subject_key",
+    "household_id",
+    "member_id",
+    "person_index",
+    "name",
+    "feed_village",
+    "id_region",
+    "value",
+    "threshold",
+    "evidence",
+    "row_count",
+)
+#: Evidence ids pack (batch id, row number) into one integer both engines aggregate cheaply.
+EVIDENCE_SHIFT = 1 << 32
+VALUE_TYPE = "DECIMAL(20, 2)"
+
+_COMPARE = {
+    Comparison.GT: exp.GT,
+    Comparison.GE: exp.GTE,
+    Comparison.LT: exp.LT,
+    Comparison.LE: exp.LTE,
+    Comparison.EQ: exp.EQ,
+}
+_CONDITION = {
+    ConditionOp.EQ: exp.EQ,
+    ConditionOp.NE: exp.NEQ,
+    ConditionOp.GT: exp.GT,
+    ConditionOp.GE: exp.GTE,
+    ConditionOp.LT: exp.LT,
+    ConditionOp.LE: exp.LTE,
+}
+
+
+def feed_table_name(slug: str) -> str:
+    return "feed_" + slug.replace("-", "_")
+
+
+def pack_evidence(batch_id: int, row_number: int) -> int:
+    return batch_id * EVIDENCE_SHIFT + row_number
+
+
+def unpack_evidence(value: int) -> tuple[int, int]:
+    return divmod(int(value), EVIDENCE_SHIFT)
+
+
+@dataclass(frozen=True)
+class Window:
+    start: dt.date
+    end: dt.date
+
+
+def period_window(period: str, months: int) -> Window:
+    """The ``months`` calendar months ending with ``period`` ("2026-10")."""
+    year, month = (int(part) for part in period.split("-"))
+    end = dt.date(year, month, calendar.monthrange(year, month)[1])
+    index = year * 12 + (month - 1) - (months - 1)
+    return Window(start=dt.date(index // 12, index % 12 + 1, 1), end=end)
+
+
+@dataclass(frozen=True)
+class ResolvedThresholds:
+    registered: Decimal
+    unregistered: Decimal
+
+
+def _col(name: str, table: str | None = None) -> exp.Column:
+    return exp.column(name, table=table)
+
+
+def _number(value: Decimal | int) -> exp.Expression:
+    text = format(Decimal(value), "f")
+    literal = exp.Literal.number(text.lstrip("-"))
+    return exp.Neg(this=literal) if text.startswith("-") else literal
+
+
+def _decimal(value: Decimal) -> exp.Expression:
+    return exp.cast(_number(value.quantize(Decimal("0.01"))), VALUE_TYPE)
+
+
+def _date(value: dt.date) -> exp.Expression:
+    return exp.cast(exp.Literal.string(value.isoformat()), "DATE")
+
+
+def _literal(value) -> exp.Expression:
+    if isinstance(value, bool):
+        return exp.Boolean(this=value)
+    if isinstance(value, Decimal | int):
+        return _number(value)
+    return exp.Literal.string(str(value))
+
+
+def _age(birth: exp.Expression, on: exp.Expression) -> exp.Expression:
+    """Whole years between two dates: (yyyymmdd(on) − yyyymmdd(birth)) div 10000."""
+
+    def stamp(day: exp.Expression) -> exp.Expression:
+        return exp.Add(
+            this=exp.Add(
+                this=exp.Mul(this=exp.Year(this=day.copy()), expression=_number(10000)),
+                expression=exp.Mul(this=exp.Month(this=day.copy()), expression=_number(100)),
+            ),
+            expression=exp.Day(this=day.copy()),
+        )
+
+    return exp.Floor(
+        this=exp.Div(
+            this=exp.paren(exp.Sub(this=stamp(on), expression=stamp(birth))),
+            expression=_number(10000),
+        )
+    )
+
+
+def _condition_expression(
+    condition: Condition, *, columns: dict[str, ColumnSpec], date_column: exp.Expression
+) -> exp.Expression:
+    field = condition.field
+    if field == "person.age":
+        operand = _age(_col("birth_date", "f"), date_column)
+    elif field == "person.labour_capable":
+        operand = _col("labour_capable", "p")
+    elif field.startswith("household."):
+        operand = _col(field.split(".", 1)[1], "h")
+    else:
+        column = columns[field]
+        operand = _col(field, "f")
+        if column.type in (ColumnType.DECIMAL, ColumnType.INTEGER):
+            operand = exp.cast(operand, VALUE_TYPE)
+    if condition.op in (ConditionOp.IN, ConditionOp.NOT_IN):
+        member = exp.In(this=operand, expressions=[_literal(v) for v in condition.value])
+        return exp.Not(this=member) if condition.op == ConditionOp.NOT_IN else member
+    return _CONDITION[condition.op](this=operand, expression=_literal(condition.value))
+
+
+def _aggregate(
+    function: str, measure: exp.Expression | None, order: exp.Expression
+) -> exp.Expression:
+    if function == AggregateFunction.COUNT:
+        return exp.Count(this=exp.Star())
+    assert measure is not None
+    if function == AggregateFunction.SUM:
+        return exp.Sum(this=measure)
+    if function == AggregateFunction.MAX:
+        return exp.Max(this=measure)
+    if function == AggregateFunction.MIN:
+        return exp.Min(this=measure)
+    return exp.ArgMax(this=measure, expression=order)
+
+
+def _population_condition(population: tuple[str, ...], household: str = "h") -> exp.Expression:
+    """Which rows the rule applies to, judged on the joined household (NULL = unregistered)."""
+    status = _col("monitoring_status", household)
+    kind = _col("household_type", household)
+    parts: list[exp.Expression] = []
+    for group in population:
+        if group == Population.MONITORED:
+            parts.append(exp.EQ(this=status, expression=exp.Literal.string("risk_unresolved")))
+        elif group == Population.RISK_ELIMINATED:
+            parts.append(
+                exp.EQ(this=status.copy(), expression=exp.Literal.string("risk_eliminated"))
+            )
+        elif group == Population.POVERTY_EXITED:
+            parts.append(
+                exp.and_(
+                    exp.EQ(this=status.copy(), expression=exp.Literal.string("not_monitored")),
+                    exp.EQ(this=kind.copy(), expression=exp.Literal.string("poverty_exited")),
+                )
+            )
+        elif group == Population.ORDINARY:
+            parts.append(
+                exp.and_(
+                    exp.EQ(this=status.copy(), expression=exp.Literal.string("not_monitored")),
+                    exp.NEQ(this=kind.copy(), expression=exp.Literal.string("poverty_exited")),
+                )
+            )
+        elif group == Population.UNREGISTERED:
+            parts.append(exp.Is(this=_col("household_id", household), expression=exp.Null()))
+    return exp.paren(exp.or_(*parts)) if len(parts) > 1 else parts[0]
+
+
+def _threshold_expression(
+    thresholds: ResolvedThresholds, household_id: exp.Expression
+) -> exp.Expression:
+    if thresholds.registered == thresholds.unregistered:
+        return _decimal(thresholds.registered)
+    return exp.Case(
+        ifs=[
+            exp.If(
+                this=exp.Is(this=household_id, expression=exp.Null()),
+                true=_decimal(thresholds.unregistered),
+            )
+        ],
+        default=_decimal(thresholds.registered),
+    )
+
+
+def _null(type_: str) -> exp.Expression:
+    return exp.cast(exp.Null(), type_)
+
+
+def compile_rule(
+    spec: RuleSpec,
+    *,
+    columns: list[ColumnSpec] | None,
+    period: str,
+    thresholds: ResolvedThresholds,
+) -> exp.Select:
+    """The SELECT that finds what ``spec`` flags for ``period``."""
+    if spec.feed is None:
+        return _compile_registry_rule(spec, period=period, thresholds=thresholds)
+    assert columns is not None
+    window = period_window(period, spec.window_months)
+    if spec.per == Per.VILLAGE:
+        return _compile_village_rule(spec, columns=columns, window=window, thresholds=thresholds)
+    return _compile_person_rule(spec, columns=columns, window=window, thresholds=thresholds)
+
+
+def _window_condition(date_column: exp.Expression, window: Window) -> exp.Expression:
+    return exp.Between(this=date_column, low=_date(window.start), high=_date(window.end))
+
+
+def _evidence_id() -> exp.Expression:
+    return exp.Add(
+        this=exp.Mul(
+            this=exp.cast(_col("batch_id", "f"), "BIGINT"), expression=_number(EVIDENCE_SHIFT)
+        ),
+        expression=exp.cast(_col("row_number", "f"), "BIGINT"),
+    )
+
+
+def _measure_expression(spec: RuleSpec) -> exp.Expression:
+    if spec.measure is None:
+        return _number(1)
+    return exp.cast(_col(spec.measure, "f"), VALUE_TYPE)
+
+
+def _compile_person_rule(
+    spec: RuleSpec, *, columns: list[ColumnSpec], window: Window, thresholds: ResolvedThresholds
+) -> exp.Select:
+    by_field = {c.field: c for c in columns}
+    date_column = _col(event_date_field(columns), "f")
+    has_village = "village" in by_field and by_field["village"].type == ColumnType.DIVISION
+    has_name = "name" in by_field
+    needs_household = any(c.field.startswith("household.") for c in spec.conditions)
+
+    where = [
+        exp.not_(exp.Is(this=_col("person_index", "f"), expression=exp.Null())),
+        _window_condition(date_column, window),
+    ]
+    where += [
+        _condition_expression(c, columns=by_field, date_column=date_column) for c in spec.conditions
+    ]
+    matched = (
+        exp.select(
+            exp.alias_(_evidence_id(), "evidence_id"),
+            exp.alias_(_col("person_index", "f"), "person_index"),
+            exp.alias_(_col("name", "f") if has_name else _null("VARCHAR"), "name"),
+            exp.alias_(_col("village", "f") if has_village else _null("VARCHAR"), "feed_village"),
+            exp.alias_(_col("id_region", "f"), "id_region"),
+            exp.alias_(_col("household_id", "p"), "household_id"),
+            exp.alias_(_col("member_id", "p"), "member_id"),
+            exp.alias_(_measure_expression(spec), "measure"),
+            exp.alias_(date_column.copy(), "event_date"),
+        )
+        .from_(exp.alias_(exp.to_table(feed_table_name(spec.feed)), "f", table=True))
+        .join(
+            exp.alias_(exp.to_table("persons"), "p", table=True),
+            on=exp.EQ(this=_col("person_index", "p"), expression=_col("person_index", "f")),
+            join_type="left",
+        )
+    )
+    if needs_household:
+        matched = matched.join(
+            exp.alias_(exp.to_table("households"), "h", table=True),
+            on=exp.EQ(this=_col("household_id", "h"), expression=_col("household_id", "p")),
+            join_type="left",
+        )
+    matched = matched.where(exp.and_(*where))
+
+    person_key = exp.DPipe(
+        this=exp.Literal.string("p:"), expression=_col("person_index"), safe=True
+    )
+    if spec.per == Per.HOUSEHOLD:
+        subject = exp.Case(
+            ifs=[
+                exp.If(
+                    this=exp.not_(exp.Is(this=_col("household_id"), expression=exp.Null())),
+                    true=exp.DPipe(
+                        this=exp.Literal.string("h:"),
+                        expression=exp.cast(_col("household_id"), "VARCHAR"),
+                        safe=True,
+                    ),
+                )
+            ],
+            default=person_key,
+        )
+        member = _null("BIGINT")
+    else:
+        subject = person_key
+        member = exp.Max(this=_col("member_id"))
+    grouped = (
+        exp.select(
+            exp.alias_(subject, "subject_key"),
+            exp.alias_(exp.Max(this=_col("household_id")), "household_id"),
+            exp.alias_(member, "member_id"),
+            exp.alias_(exp.Max(this=_col("person_index")), "person_index"),
+            exp.alias_(exp.Max(this=_col("name")), "name"),
+            exp.alias_(exp.Max(this=_col("feed_village")), "feed_village"),
+            exp.alias_(exp.Max(this=_col("id_region")), "id_region"),
+            exp.alias_(
+                exp.cast(
+                    _aggregate(spec.function, _col("measure"), _col("event_date")), VALUE_TYPE
+                ),
+                "value",
+            ),
+            exp.alias_(exp.ArrayAgg(this=_col("evidence_id")), "evidence"),
+            exp.alias_(exp.Count(this=exp.Star()), "row_count"),
+        )
+        .from_(exp.alias_(matched.subquery(), "m", table=True))
+        .group_by(subject.copy())
+    )
+    return _final_select(spec, grouped, thresholds)
+
+
+def _final_select(
+    spec: RuleSpec, grouped: exp.Select, thresholds: ResolvedThresholds
+) -> exp.Select:
+    household_id = _col("household_id", "g")
+    threshold = _threshold_expression(thresholds, household_id)
+    comparison = _COMPARE[spec.comparison](this=_col("value", "g"), expression=threshold.copy())
+    return (
+        exp.select(
+            *[
+                _col(name, "g")
+                for name in RESULT_COLUMNS
+                if name != "threshold" and name != "evidence" and name != "row_count"
+            ],
+            exp.alias_(threshold, "threshold"),
+            _col("evidence", "g"),
+            _col("row_count", "g"),
+        )
+        .from_(exp.alias_(grouped.subquery(), "g", table=True))
+        .join(
+            exp.alias_(exp.to_table("households"), "h", table=True),
+            on=exp.EQ(this=_col("household_id", "h"), expression=household_id.copy()),
+            join_type="left",
+        )
+        .where(exp.and_(_population_condition(spec.population), comparison))
+    )
+
+
+def _compile_village_rule(
+    spec: RuleSpec, *, columns: list[ColumnSpec], window: Window, thresholds: ResolvedThresholds
+) -> exp.Select:
+    by_field = {c.field: c for c in columns}
+    date_column = _col(event_date_field(columns), "f")
+    where = [
+        exp.not_(exp.Is(this=_col("village", "f"), expression=exp.Null())),
+        _window_condition(date_column, window),
+    ]
+    where += [
+        _condition_expression(c, columns=by_field, date_column=date_column) for c in spec.conditions
+    ]
+    grouped = (
+        exp.select(
+            exp.alias_(_col("village", "f"), "feed_village"),
+            exp.alias_(
+                exp.cast(
+                    _aggregate(spec.function, _measure_expression(spec), date_column.copy()),
+                    VALUE_TYPE,
+                ),
+                "value",
+            ),
+            exp.alias_(exp.ArrayAgg(this=_evidence_id()), "evidence"),
+            exp.alias_(exp.Count(this=exp.Star()), "row_count"),
+        )
+        .from_(exp.alias_(exp.to_table(feed_table_name(spec.feed)), "f", table=True))
+        .where(exp.and_(*where))
+        .group_by(_col("village", "f"))
+    )
+    threshold = _decimal(thresholds.registered)
+    return (
+        exp.select(
+            exp.alias_(
+                exp.DPipe(
+                    this=exp.Literal.string("h:"),
+                    expression=exp.cast(_col("household_id", "h"), "VARCHAR"),
+                    safe=True,
+                ),
+                "subject_key",
+            ),
+            _col("household_id", "h"),
+            exp.alias_(_null("BIGINT"), "member_id"),
+            exp.alias_(_null("VARCHAR"), "person_index"),
+            exp.alias_(_null("VARCHAR"), "name"),
+            _col("feed_village", "g"),
+            exp.alias_(_null("VARCHAR"), "id_region"),
+            _col("value", "g"),
+            exp.alias_(threshold, "threshold"),
+            _col("evidence", "g"),
+            _col("row_count", "g"),
+        )
+        .from_(exp.alias_(grouped.subquery(), "g", table=True))
+        .join(
+            exp.alias_(exp.to_table("households"), "h", table=True),
+            on=exp.EQ(this=_col("village_code", "h"), expression=_col("feed_village", "g")),
+        )
+        .where(
+            exp.and_(
+                _population_condition(spec.population),
+                _COMPARE[spec.comparison](this=_col("value", "g"), expression=threshold.copy()),
+            )
+        )
+    )
+
+
+def _compile_registry_rule(
+    spec: RuleSpec, *, period: str, thresholds: ResolvedThresholds
+) -> exp.Select:
+    assert spec.measure is not None
+    value = exp.cast(_col(spec.measure.split(".", 1)[1], "h"), VALUE_TYPE)
+    threshold = _decimal(thresholds.registered)
+    return (
+        exp.select(
+            exp.alias_(
+                exp.DPipe(
+                    this=exp.Literal.string("h:"),
+                    expression=exp.cast(_col("household_id", "h"), "VARCHAR"),
+                    safe=True,
+                ),
+                "subject_key",
+            ),
+            _col("household_id", "h"),
+            exp.alias_(_null("BIGINT"), "member_id"),
+            exp.alias_(_null("VARCHAR"), "person_index"),
+            exp.alias_(_null("VARCHAR"), "name"),
+            exp.alias_(_null("VARCHAR"), "feed_village"),
+            exp.alias_(_null("VARCHAR"), "id_region"),
+            exp.alias_(value, "value"),
+            exp.alias_(threshold, "threshold"),
+            exp.alias_(_null("ARRAY<BIGINT>"), "evidence"),
+            exp.alias_(_number(0), "row_count"),
+        )
+        .from_(exp.alias_(exp.to_table("households"), "h", table=True))
+        .where(
+            exp.and_(
+                exp.not_(exp.Is(this=_col("income_year", "h"), expression=exp.Null())),
+                _population_condition(spec.population),
+                _COMPARE[spec.comparison](this=value.copy(), expression=threshold.copy()),
+            )
+        )
+    )

@@ -1,0 +1,100 @@
+"""Reads of the screening app, limited to what the actor may see."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+
+from shouwang.core.choices import DivisionLevel, Role
+from shouwang.core.jurisdiction import area_q
+from shouwang.core.models import User
+from shouwang.screening.models import Alert, Rule, RuleVersion, ScreeningRun
+
+
+def alert_queryset(*, actor: User | None) -> QuerySet[Alert]:
+    """Alerts in the actor's area; department officers see those of their department's feeds."""
+    alerts = Alert.objects.filter(area_q(actor, "division__code"))
+    if actor is not None and not actor.is_superuser and actor.role == Role.DEPARTMENT_OFFICER:
+        slugs = list(
+            Rule.objects.filter(spec__feed__in=_department_sources(actor)).values_list(
+                "slug", flat=True
+            )
+        )
+        alerts = alerts.filter(rule__slug__in=slugs)
+    return alerts
+
+
+def _department_sources(actor: User) -> list[str]:
+    from shouwang.screening.models import FeedSource
+
+    return list(
+        FeedSource.objects.filter(department=actor.department).values_list("slug", flat=True)
+    )
+
+
+def alert_list(*, actor: User | None) -> QuerySet[Alert]:
+    return (
+        alert_queryset(actor=actor)
+        .select_related("rule", "household", "division", "division__parent", "assigned_to")
+        .order_by("-created_at", "-id")
+    )
+
+
+def alert_get(*, actor: User | None, pk: int) -> Alert:
+    return alert_list(actor=actor).select_related("member", "run", "decided_by").get(pk=pk)
+
+
+def alert_counts_by_village(*, actor: User | None, limit: int = 20) -> list[dict]:
+    """Unresolved alerts per division (villages, or counties for people placed by their ID)."""
+    return list(
+        alert_queryset(actor=actor)
+        .filter(status__in=["open", "assigned"])
+        .values("division__code", "division__name", "division__parent__name")
+        .annotate(total=Count("id"), high=Count("id", filter=Q(severity="high")))
+        .order_by("-total", "division__code")[:limit]
+    )
+
+
+def alert_counts_by_rule(*, actor: User | None) -> list[dict]:
+    return list(
+        alert_queryset(actor=actor)
+        .filter(status__in=["open", "assigned"])
+        .values("rule__slug", "rule__name", "risk_type")
+        .annotate(total=Count("id"), unregistered=Count("id", filter=Q(unregistered=True)))
+        .order_by("-total", "rule__slug")
+    )
+
+
+def alert_assignees(*, actor: User | None, alert: Alert) -> QuerySet[User]:
+    """Grid members (village cadres) bound to the alert's village."""
+    if alert.division.level != DivisionLevel.VILLAGE:
+        return User.objects.none()
+    return (
+        User.objects.filter(
+            is_active=True, role=Role.VILLAGE_CADRE, divisions__code=alert.division_id
+        )
+        .distinct()
+        .order_by("display_name", "username")
+    )
+
+
+def rule_list() -> QuerySet[Rule]:
+    return Rule.objects.annotate(
+        open_alerts=Count("alerts", filter=Q(alerts__status__in=["open", "assigned"]))
+    ).order_by("slug")
+
+
+def rule_get(*, pk: int | None = None, slug: str | None = None) -> Rule:
+    rules = Rule.objects.all()
+    return rules.get(pk=pk) if pk is not None else rules.get(slug=slug)
+
+
+def rule_versions(*, rule: Rule) -> QuerySet[RuleVersion]:
+    return rule.versions.select_related("actor").order_by("-version")
+
+
+def run_list() -> QuerySet[ScreeningRun]:
+    return ScreeningRun.objects.select_related("actor").order_by("-created_at", "-id")
+
+
+def run_get(*, pk: int) -> ScreeningRun:
+    return run_list().get(pk=pk)
