@@ -141,9 +141,11 @@ def _age(birth: exp.Expression, on: exp.Expression) -> exp.Expression:
             expression=exp.Day(this=day.copy()),
         )
 
+    # Each stamp is parenthesised: sqlglot prints the tree as built, and a bare
+    # ``a - y*10000 + m*100 + d`` would add the birth month and day instead of subtracting them.
     return exp.Floor(
         this=exp.Div(
-            this=exp.paren(exp.Sub(this=stamp(on), expression=stamp(birth))),
+            this=exp.paren(exp.Sub(this=exp.paren(stamp(on)), expression=exp.paren(stamp(birth)))),
             expression=_number(10000),
         )
     )
@@ -171,7 +173,10 @@ def _condition_expression(
 
 
 def _aggregate(
-    function: str, measure: exp.Expression | None, order: exp.Expression
+    function: str,
+    measure: exp.Expression | None,
+    event_date: exp.Expression,
+    evidence_id: exp.Expression,
 ) -> exp.Expression:
     if function == AggregateFunction.COUNT:
         return exp.Count(this=exp.Star())
@@ -182,7 +187,28 @@ def _aggregate(
         return exp.Max(this=measure)
     if function == AggregateFunction.MIN:
         return exp.Min(this=measure)
-    return exp.ArgMax(this=measure, expression=order)
+    return _latest(measure, event_date, evidence_id)
+
+
+def _latest(
+    measure: exp.Expression, event_date: exp.Expression, evidence_id: exp.Expression
+) -> exp.Expression:
+    """The measure of the latest row that has one.
+
+    Rows of one day are ordered by (batch, row), so the answer, and the alert fingerprint
+    built from it, are the same on every run and engine. Rows without a value are skipped
+    explicitly: DuckDB's ARG_MAX skips them by itself, Spark's MAX_BY would return NULL.
+    """
+    order = exp.Struct(
+        expressions=[
+            exp.PropertyEQ(this=exp.to_identifier("event_date"), expression=event_date),
+            exp.PropertyEQ(this=exp.to_identifier("evidence_id"), expression=evidence_id),
+        ]
+    )
+    return exp.Filter(
+        this=exp.ArgMax(this=measure, expression=order),
+        expression=exp.Where(this=exp.not_(exp.Is(this=measure.copy(), expression=exp.Null()))),
+    )
 
 
 def _population_condition(population: tuple[str, ...], household: str = "h") -> exp.Expression:
@@ -347,7 +373,10 @@ def _compile_person_rule(
             exp.alias_(exp.Max(this=_col("id_region")), "id_region"),
             exp.alias_(
                 exp.cast(
-                    _aggregate(spec.function, _col("measure"), _col("event_date")), VALUE_TYPE
+                    _aggregate(
+                        spec.function, _col("measure"), _col("event_date"), _col("evidence_id")
+                    ),
+                    VALUE_TYPE,
                 ),
                 "value",
             ),
@@ -404,7 +433,12 @@ def _compile_village_rule(
             exp.alias_(_col("village", "f"), "feed_village"),
             exp.alias_(
                 exp.cast(
-                    _aggregate(spec.function, _measure_expression(spec), date_column.copy()),
+                    _aggregate(
+                        spec.function,
+                        _measure_expression(spec),
+                        date_column.copy(),
+                        _evidence_id(),
+                    ),
                     VALUE_TYPE,
                 ),
                 "value",
@@ -477,7 +511,7 @@ def _compile_registry_rule(
             exp.alias_(value, "value"),
             exp.alias_(threshold, "threshold"),
             exp.alias_(_null("ARRAY<BIGINT>"), "evidence"),
-            exp.alias_(_number(0), "row_count"),
+            exp.alias_(exp.cast(_number(0), "BIGINT"), "row_count"),
         )
         .from_(exp.alias_(exp.to_table("households"), "h", table=True))
         .where(

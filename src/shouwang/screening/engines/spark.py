@@ -1,0 +1,179 @@
+"""Spark: the engine for data beyond one machine (``shouwang[spark]``, ``--engine spark``).
+
+``SHOUWANG_SPARK_MASTER`` picks the cluster: ``local[2]`` runs Spark inside this process's JVM
+(tests, one server), ``spark://host:7077`` a cluster. Feeds are read from their staged Parquet
+files and the registry snapshot is written as Parquet next to the run (``work_dir``), so on a
+cluster both must sit on storage every executor sees.
+
+One SparkSession serves the whole process (starting the JVM takes seconds); each run works in a
+``newSession()`` of it, so its temporary views never meet another run's.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from django.conf import settings
+from django.utils.translation import gettext as _
+from sqlglot import exp
+
+from shouwang.screening.engines.base import EngineUnavailable, FeedInput, ScreeningInputs
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+#: The Arrow types results are returned in, as DuckDB returns them for compiled queries.
+_RESULT_TYPES = {
+    "subject_key": pa.string(),
+    "household_id": pa.int64(),
+    "member_id": pa.int64(),
+    "person_index": pa.string(),
+    "name": pa.string(),
+    "feed_village": pa.string(),
+    "id_region": pa.string(),
+    "value": pa.decimal128(20, 2),
+    "threshold": pa.decimal128(20, 2),
+    "evidence": pa.list_(pa.int64()),
+    "row_count": pa.int64(),
+}
+
+_session: SparkSession | None = None
+_session_lock = threading.Lock()
+
+
+def _java_available() -> bool:
+    home = os.environ.get("JAVA_HOME")
+    if home and (Path(home) / "bin" / "java").exists():
+        return True
+    return shutil.which("java") is not None
+
+
+def _is_local(master: str) -> bool:
+    return master == "local" or master.startswith("local[")
+
+
+def spark_session(*, master: str | None = None, driver_memory: str = "2g") -> SparkSession:
+    """The process's SparkSession, started on first use."""
+    global _session
+    with _session_lock:
+        if _session is not None and _session.sparkContext._jsc is not None:
+            return _session
+        try:
+            from pyspark.sql import SparkSession
+        except ImportError as exc:
+            raise EngineUnavailable(
+                _("未安装 Spark 组件（pyspark），请安装 shouwang[spark] 后再使用 Spark 引擎")
+            ) from exc
+        if not _java_available():
+            raise EngineUnavailable(_("未找到 Java 运行环境，Spark 引擎需要 Java 17 或更高版本"))
+        master = master or settings.SHOUWANG_SPARK_MASTER
+        builder = (
+            SparkSession.builder.master(master)
+            .appName("shouwang-screening")
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.sql.session.timeZone", "Asia/Shanghai")
+            .config("spark.driver.memory", driver_memory)
+            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        )
+        if _is_local(master):
+            # Everything in one JVM on this machine: bind to loopback (read by the JVM at start).
+            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+            # A few shuffle partitions suit a few cores; the default 200 costs seconds in
+            # task overhead on county-sized data.
+            builder = (
+                builder.config("spark.sql.shuffle.partitions", "4")
+                .config("spark.driver.host", "127.0.0.1")
+                .config("spark.driver.bindAddress", "127.0.0.1")
+            )
+        try:
+            session = builder.getOrCreate()
+        except Exception as exc:  # the JVM did not start or the master is unreachable
+            raise EngineUnavailable(
+                _("无法启动 Spark（%(master)s）：%(error)s") % {"master": master, "error": exc}
+            ) from exc
+        session.sparkContext.setLogLevel("ERROR")
+        _session = session
+        return session
+
+
+def spark_session_stop() -> None:
+    """Stop the process's session (tests, shutdown); the next run starts a new one."""
+    global _session
+    with _session_lock:
+        if _session is not None:
+            _session.stop()
+            _session = None
+
+
+class SparkEngine:
+    name = "spark"
+    dialect = "spark"
+
+    def __init__(self, *, master: str | None = None, driver_memory: str = "2g") -> None:
+        self.master = master
+        self.driver_memory = driver_memory
+
+    def run(
+        self, inputs: ScreeningInputs, queries: Mapping[str, exp.Select]
+    ) -> dict[str, pa.Table]:
+        spark = spark_session(master=self.master, driver_memory=self.driver_memory).newSession()
+        views = self._register(spark, inputs)
+        try:
+            return {
+                key: _normalise(spark.sql(query.sql(dialect=self.dialect)).toArrow())
+                for key, query in queries.items()
+            }
+        finally:
+            for view in views:
+                spark.catalog.dropTempView(view)
+
+    def _register(self, spark: SparkSession, inputs: ScreeningInputs) -> list[str]:
+        tables: dict[str, DataFrame] = {
+            "persons": _snapshot_frame(spark, inputs.persons, "persons", inputs.work_dir),
+            "households": _snapshot_frame(spark, inputs.households, "households", inputs.work_dir),
+        }
+        for table, feed in inputs.feeds.items():
+            tables[table] = _feed_frame(spark, feed)
+        for view, frame in tables.items():
+            frame.createOrReplaceTempView(view)
+        return list(tables)
+
+
+def _spark_schema(schema: pa.Schema):
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    return from_arrow_schema(schema)
+
+
+def _snapshot_frame(
+    spark: SparkSession, table: pa.Table, name: str, work_dir: Path | None
+) -> DataFrame:
+    if work_dir is None:
+        return spark.createDataFrame(table)
+    path = Path(work_dir) / f"{name}.parquet"
+    pq.write_table(table, path)
+    return spark.read.schema(_spark_schema(table.schema)).parquet(str(path))
+
+
+def _feed_frame(spark: SparkSession, feed: FeedInput) -> DataFrame:
+    schema = _spark_schema(feed.schema)
+    if not feed.paths:
+        return spark.createDataFrame([], schema=schema)
+    # The source's current schema, as DuckDB's union_by_name: columns a batch lacks are NULL.
+    return spark.read.schema(schema).parquet(*(str(p) for p in feed.paths))
+
+
+def _normalise(table: pa.Table) -> pa.Table:
+    """Spark's Arrow result in the types DuckDB gives (all nullable, list<int64> evidence)."""
+    fields = [
+        pa.field(f.name, _RESULT_TYPES.get(f.name, f.type), nullable=True) for f in table.schema
+    ]
+    return table.cast(pa.schema(fields))
