@@ -25,13 +25,19 @@ class RegistrySnapshot:
     households: pa.Table
 
 
-def _rows(sql: str) -> list[tuple]:
-    rows: list[tuple] = []
+def _columns(sql: str, count: int) -> list[list]:
+    """The result's ``count`` columns as lists.
+
+    Filled batch by batch: transposing a list of 500,000 row tuples with ``zip(*rows)``
+    costs as much as fetching them.
+    """
+    columns: list[list] = [[] for _ in range(count)]
     with connection.cursor() as cursor:
         cursor.execute(sql)
         while batch := cursor.fetchmany(_FETCH):
-            rows.extend(batch)
-    return rows
+            for position, column in enumerate(columns):
+                column.extend([row[position] for row in batch])
+    return columns
 
 
 def registry_snapshot() -> RegistrySnapshot:
@@ -40,12 +46,12 @@ def registry_snapshot() -> RegistrySnapshot:
     quote = connection.ops.quote_name
     capable = ", ".join(f"'{value}'" for value in sorted(LABOUR_CAPABLE))
     # Fixed SQL over our own tables: no user input reaches it.
-    person_rows = _rows(
+    columns = _columns(
         f"SELECT {quote('id_number_index')}, {quote('household_id')}, {quote('id')}, "
         f"CASE WHEN {quote('labour_skill')} IN ({capable}) THEN 1 ELSE 0 END "
-        f"FROM {quote(member.db_table)}"
+        f"FROM {quote(member.db_table)}",
+        4,
     )
-    columns = list(zip(*person_rows, strict=True)) if person_rows else [[], [], [], []]
     persons = pa.table(
         [
             pa.array(columns[0], pa.string()),
@@ -57,13 +63,13 @@ def registry_snapshot() -> RegistrySnapshot:
     )
     labour = _labour_counts(persons)
 
-    household_rows = _rows(
+    hcols = _columns(
         f"SELECT {quote('id')}, {quote('village_id')}, {quote('household_type')}, "
         f"{quote('monitoring_status')}, {quote('member_count')}, "
         f"{quote('per_capita_net_income')}, {quote('income_year')} "
-        f"FROM {quote(household.db_table)}"
+        f"FROM {quote(household.db_table)}",
+        7,
     )
-    hcols = list(zip(*household_rows, strict=True)) if household_rows else [[]] * 7
     ids = pa.array(hcols[0], pa.int64())
     labour_by_household = dict(zip(labour[0], labour[1], strict=True))
     households = pa.table(

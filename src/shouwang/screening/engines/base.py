@@ -41,10 +41,22 @@ class FeedInput:
     schema: pa.Schema
 
 
+@dataclass(frozen=True)
+class ParquetTable:
+    """A snapshot table already written as Parquet files, read by the engine where it lies.
+
+    For registries too large to pass as Arrow (a province: 20 million persons would hold
+    about 2 GB in this process); the files follow ``PERSONS_SCHEMA`` or ``HOUSEHOLDS_SCHEMA``.
+    The DuckDB engine reads them; the Spark engine takes Arrow tables only.
+    """
+
+    paths: tuple[Path, ...]
+
+
 @dataclass
 class ScreeningInputs:
-    persons: pa.Table
-    households: pa.Table
+    persons: pa.Table | ParquetTable
+    households: pa.Table | ParquetTable
     #: Table name (``feed_<source>``) → its files.
     feeds: Mapping[str, FeedInput] = field(default_factory=dict)
     #: A private folder engines may write to (e.g. the snapshot as Parquet for a cluster).

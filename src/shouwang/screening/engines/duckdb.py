@@ -1,5 +1,5 @@
 """DuckDB, embedded: the default engine. Feeds are read straight from their Parquet files and
-the registry snapshot from Arrow, without copying either."""
+the registry snapshot from Arrow (or from Parquet files), without copying either."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
-from shouwang.screening.engines.base import ScreeningInputs
+from shouwang.screening.engines.base import ParquetTable, ScreeningInputs
 
 
 class DuckDBEngine:
@@ -27,8 +27,11 @@ class DuckDBEngine:
         if self.memory_limit:
             config["memory_limit"] = self.memory_limit
         connection = duckdb.connect(config=config)
-        connection.register("persons", inputs.persons)
-        connection.register("households", inputs.households)
+        for name, table in (("persons", inputs.persons), ("households", inputs.households)):
+            if isinstance(table, ParquetTable):
+                connection.read_parquet([str(p) for p in table.paths]).create_view(name)
+            else:
+                connection.register(name, table)
         for table, feed in inputs.feeds.items():
             if feed.paths:
                 relation = connection.read_parquet([str(p) for p in feed.paths], union_by_name=True)
