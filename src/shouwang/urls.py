@@ -5,6 +5,7 @@ urlpatterns = [
     path("", include("shouwang.core.urls")),
     path("", include("shouwang.registry.urls")),
     path("registry/io/", include("shouwang.registry.io_urls")),
+    path("screening/", include("shouwang.screening.urls")),
     path("api/", include("shouwang.api.urls")),
     path("admin/", admin.site.urls),
 ]

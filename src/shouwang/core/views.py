@@ -9,6 +9,7 @@ from django.shortcuts import render
 
 from shouwang.registry.choices import MonitoringCategory, MonitoringStatus
 from shouwang.registry.selectors import area_summary
+from shouwang.screening.selectors import alert_counts_by_rule, alert_counts_by_village
 
 
 class LoginView(auth_views.LoginView):
@@ -25,6 +26,8 @@ def home(request: HttpRequest) -> HttpResponse:
         # The summary lists every choice in declaration order; the values make the figures links.
         "by_category": list(zip(MonitoringCategory.values, summary.by_category, strict=True)),
         "by_status": list(zip(MonitoringStatus.values, summary.by_status, strict=True)),
+        "alerts_by_village": alert_counts_by_village(actor=request.user),
+        "alerts_by_rule": alert_counts_by_rule(actor=request.user),
     }
     return render(request, "core/home.html", context)
 

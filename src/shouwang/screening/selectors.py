@@ -6,7 +6,7 @@ from django.db.models import Count, Q, QuerySet
 
 from shouwang.core.choices import DivisionLevel, Role
 from shouwang.core.jurisdiction import area_q
-from shouwang.core.models import User
+from shouwang.core.models import AuditEvent, User
 from shouwang.screening.models import Alert, Rule, RuleVersion, ScreeningRun
 
 
@@ -41,6 +41,20 @@ def alert_list(*, actor: User | None) -> QuerySet[Alert]:
 
 def alert_get(*, actor: User | None, pk: int) -> Alert:
     return alert_list(actor=actor).select_related("member", "run", "decided_by").get(pk=pk)
+
+
+def alert_history(*, alert: Alert, limit: int = 100) -> tuple[list[AuditEvent], dict[int, str]]:
+    """The alert's audit events, newest first, and the names of users it was assigned to."""
+    events = list(
+        AuditEvent.objects.filter(target_type=Alert._meta.label_lower, target_id=str(alert.pk))
+        .select_related("actor")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    ids = {(e.after or {}).get("assigned_to_id") for e in events} - {None}
+    users = (
+        User.objects.filter(pk__in=ids).values_list("pk", "display_name", "username") if ids else []
+    )
+    return events, {pk: name or username for pk, name, username in users}
 
 
 def alert_counts_by_village(*, actor: User | None, limit: int = 20) -> list[dict]:
