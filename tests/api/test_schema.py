@@ -14,6 +14,28 @@ EXPECTED_OPERATIONS = {
     "/api/members/": {"get", "post"},
     "/api/members/{id}/": {"get", "put", "patch", "delete"},
     "/api/members/{id}/reveal/": {"post"},
+    "/api/feed-sources/": {"get"},
+    "/api/feed-sources/{slug}/": {"get", "patch"},
+    "/api/feed-sources/{slug}/template/": {"get"},
+    "/api/feed-batches/": {"get", "post"},
+    "/api/feed-batches/{id}/": {"get", "delete"},
+    "/api/feed-batches/{id}/rejects/": {"get"},
+    "/api/rules/": {"get", "post"},
+    "/api/rules/preview/": {"post"},
+    "/api/rules/{slug}/": {"get", "put", "patch"},
+    "/api/rules/{slug}/preview/": {"post"},
+    "/api/rules/{slug}/versions/": {"get"},
+    "/api/screening-runs/": {"get", "post"},
+    "/api/screening-runs/{id}/": {"get"},
+    "/api/alerts/": {"get"},
+    "/api/alerts/{id}/": {"get"},
+    "/api/alerts/{id}/dismiss/": {"post"},
+    "/api/alerts/{id}/assign/": {"post"},
+    "/api/alerts/{id}/open-lead/": {"post"},
+    "/api/alerts/{id}/assignees/": {"get"},
+    "/api/alerts/{id}/evidence/": {"get"},
+    "/api/policy-values/": {"get", "post"},
+    "/api/policy-values/{id}/": {"get", "put", "patch", "delete"},
 }
 
 
@@ -21,7 +43,15 @@ EXPECTED_OPERATIONS = {
 def schema(tmp_path_factory):
     """The schema as the command writes it: validated against OpenAPI 3, and no warning allowed."""
     path = tmp_path_factory.mktemp("schema") / "openapi.json"
-    call_command("spectacular", "--validate", "--fail-on-warn", "--format", "openapi-json", "--file", str(path))
+    call_command(
+        "spectacular",
+        "--validate",
+        "--fail-on-warn",
+        "--format",
+        "openapi-json",
+        "--file",
+        str(path),
+    )
     return json.loads(path.read_text())
 
 
@@ -33,8 +63,17 @@ def test_every_endpoint_is_documented(schema):
 def test_household_filters_are_documented(schema):
     parameters = {p["name"] for p in schema["paths"]["/api/households/"]["get"]["parameters"]}
     assert {
-        "q", "township", "village", "household_type", "monitoring_category", "monitoring_status", "risk_type",
-        "labour", "grid_member_id", "page", "page_size",
+        "q",
+        "township",
+        "village",
+        "household_type",
+        "monitoring_category",
+        "monitoring_status",
+        "risk_type",
+        "labour",
+        "grid_member_id",
+        "page",
+        "page_size",
     } <= parameters
 
 
@@ -50,9 +89,13 @@ def test_full_numbers_are_write_only(schema):
 def test_reveal_actions_and_errors_are_documented(schema):
     reveal = schema["paths"]["/api/members/{id}/reveal/"]["post"]
     assert "requestBody" not in reveal
-    assert reveal["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/RevealedIdNumber")
+    assert reveal["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/RevealedIdNumber"
+    )
     for code in ("400", "401", "403", "404"):
-        assert reveal["responses"][code]["content"]["application/json"]["schema"]["$ref"].endswith("/Error")
+        assert reveal["responses"][code]["content"]["application/json"]["schema"]["$ref"].endswith(
+            "/Error"
+        )
     token = schema["paths"]["/api/auth/token/"]["post"]
     assert "401" not in token["responses"]
     assert not token.get("security")

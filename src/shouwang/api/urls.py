@@ -2,6 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
+from shouwang.api import screening_views
 from shouwang.api.auth import ObtainTokenView
 from shouwang.api.views import DivisionViewSet, HouseholdViewSet, MemberViewSet
 
@@ -11,6 +12,12 @@ router = DefaultRouter()
 router.register("divisions", DivisionViewSet, basename="division")
 router.register("households", HouseholdViewSet, basename="household")
 router.register("members", MemberViewSet, basename="member")
+router.register("feed-sources", screening_views.FeedSourceViewSet, basename="feed-source")
+router.register("feed-batches", screening_views.FeedBatchViewSet, basename="feed-batch")
+router.register("rules", screening_views.RuleViewSet, basename="rule")
+router.register("screening-runs", screening_views.ScreeningRunViewSet, basename="screening-run")
+router.register("alerts", screening_views.AlertViewSet, basename="alert")
+router.register("policy-values", screening_views.PolicyValueViewSet, basename="policy-value")
 
 urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="token"),

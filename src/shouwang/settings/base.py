@@ -163,6 +163,14 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "status" (or name a risk type) with different choice sets: one
+    # name per choice set instead of generated suffixes.
+    "ENUM_NAME_OVERRIDES": {
+        "RiskTypeEnum": "shouwang.registry.choices.RiskType",
+        "AlertStatusEnum": "shouwang.screening.choices.AlertStatus",
+        "RunStatusEnum": "shouwang.screening.choices.RunStatus",
+        "BatchStatusEnum": "shouwang.screening.choices.BatchStatus",
+    },
 }
 
 # Personal data protection (see docs/decisions/0003-personal-data.md).
