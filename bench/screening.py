@@ -1111,9 +1111,10 @@ def measure_county(var_dir: str, database_url: str, period: str, per_rule: bool)
     if per_rule:
         from shouwang.screening.engines.base import ScreeningInputs
         from shouwang.screening.engines.duckdb import DuckDBEngine
+        from shouwang.screening.feeds.selectors import staged_feed_inputs
         from shouwang.screening.models import Rule
         from shouwang.screening.rules import source_columns
-        from shouwang.screening.services import _compile_active, staged_feed_inputs
+        from shouwang.screening.services import _compile_active
         from shouwang.screening.snapshot import registry_snapshot
 
         sources = source_columns()

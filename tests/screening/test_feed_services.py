@@ -39,6 +39,7 @@ from shouwang.screening.feeds.services import (
     feed_upload_path,
 )
 from shouwang.screening.models import FeedBatch, FeedSource
+from shouwang.screening.rules import source_columns
 from shouwang.screening.sources import DEFAULT_SOURCE_SLUGS, parse_columns
 from tests import factories as f
 
@@ -510,13 +511,22 @@ def test_staged_feed_inputs_for_screening(tmp_path, medical):
         actor=None, source=medical, path=medical_file(tmp_path / "d.csv"), period="2026-10"
     )
     Path(gone.parquet_path).unlink()
+    water_path = tmp_path / "water.csv"
+    water_path.write_text("村（社区）,停水日期,停水天数\n向前村,2026-10-03,9\n", encoding="utf-8")
+    water = feed_batch_import(
+        actor=None, source=FeedSource.objects.get(slug="water"), path=water_path, period="2026-10"
+    )
     FeedSource.objects.filter(slug="water").update(active=False)
-    inputs = staged_feed_inputs()
-    assert feed_table_name("water") not in inputs
-    assert set(inputs) == {feed_table_name(s) for s in DEFAULT_SOURCE_SLUGS if s != "water"}
+    inputs, batch_ids, rows = staged_feed_inputs(source_columns())
+    # An inactive source stays a table, so rules over it compile, but its files are left out.
+    assert set(inputs) == {feed_table_name(s) for s in DEFAULT_SOURCE_SLUGS}
+    assert inputs[feed_table_name("water")].paths == ()
+    assert water.status == BatchStatus.STAGED
     assert inputs["feed_medical"].paths == (Path(first.parquet_path), Path(second.parquet_path))
     assert inputs["feed_medical"].schema == feed_arrow_schema(parse_columns(medical.columns))
     assert inputs["feed_civil_registration"].paths == ()
+    assert batch_ids == [first.pk, second.pk]
+    assert rows == first.rows_accepted + second.rows_accepted == 4
     # The staged files read back as one table with that schema.
     table = pq.read_table(list(inputs["feed_medical"].paths), schema=inputs["feed_medical"].schema)
     assert table.num_rows == 4

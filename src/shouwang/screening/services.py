@@ -27,15 +27,15 @@ from shouwang.core.models import Division, User
 from shouwang.policy.selectors import MissingPolicyValue
 from shouwang.registry.choices import MonitoringStatus
 from shouwang.screening.choices import AlertStatus, BatchStatus, Engine, RunStatus, RunTrigger
-from shouwang.screening.compiler import feed_table_name, period_window, unpack_evidence
+from shouwang.screening.compiler import period_window, unpack_evidence
 from shouwang.screening.engines.base import (
     EngineUnavailable,
-    FeedInput,
     ScreeningInputs,
     get_engine,
 )
-from shouwang.screening.feeds.schema import feed_arrow_schema
-from shouwang.screening.models import Alert, FeedBatch, FeedSource, Rule, RuleVersion, ScreeningRun
+from shouwang.screening.feeds.selectors import staged_feed_inputs
+from shouwang.screening.models import Alert, FeedBatch, Rule, RuleVersion, ScreeningRun
+from shouwang.screening.permissions import RULE_EDITORS, RUNNERS, TRIAGERS
 from shouwang.screening.rules import CompiledRule, compile_spec, rule_spec_parse, source_columns
 from shouwang.screening.snapshot import RegistrySnapshot, registry_snapshot
 from shouwang.screening.spec import SpecInvalid
@@ -45,11 +45,6 @@ logger = logging.getLogger(__name__)
 #: Evidence rows kept on an alert; the count says how many there were.
 EVIDENCE_ROWS_KEPT = 200
 UNRESOLVED = (AlertStatus.OPEN, AlertStatus.ASSIGNED)
-RULE_EDITORS = frozenset({Role.DISTRICT_ADMIN})
-RUNNERS = frozenset({Role.DISTRICT_ADMIN, Role.DISTRICT_STAFF})
-TRIAGERS = frozenset(
-    {Role.DISTRICT_ADMIN, Role.DISTRICT_STAFF, Role.TOWNSHIP_STAFF, Role.VILLAGE_CADRE}
-)
 _PERIOD_HELP = "YYYY-MM"
 
 
@@ -189,30 +184,6 @@ def rule_update(
 
 
 # --- inputs ------------------------------------------------------------------------------
-
-
-def staged_feed_inputs(sources: dict[str, list]) -> tuple[dict[str, FeedInput], list[int], int]:
-    """Every active source's staged batches: table inputs, batch ids and their row count."""
-    feeds: dict[str, FeedInput] = {}
-    batch_ids: list[int] = []
-    rows = 0
-    batches = FeedBatch.objects.filter(
-        status=BatchStatus.STAGED, source__active=True
-    ).select_related("source")
-    paths: dict[str, list[Path]] = {}
-    for batch in batches.order_by("id"):
-        path = Path(batch.parquet_path)
-        if not path.exists():
-            logger.warning("staged file of batch %s is missing: %s", batch.pk, path)
-            continue
-        paths.setdefault(batch.source.slug, []).append(path)
-        batch_ids.append(batch.pk)
-        rows += batch.rows_accepted
-    for source in FeedSource.objects.filter(slug__in=sources):
-        feeds[feed_table_name(source.slug)] = FeedInput(
-            paths=tuple(paths.get(source.slug, ())), schema=feed_arrow_schema(sources[source.slug])
-        )
-    return feeds, batch_ids, rows
 
 
 def _compile_active(

@@ -19,7 +19,7 @@ from shouwang.screening.compiler import feed_table_name
 from shouwang.screening.engines.base import FeedInput
 from shouwang.screening.feeds.schema import feed_arrow_schema
 from shouwang.screening.models import FeedBatch, FeedSource
-from shouwang.screening.sources import ColumnsInvalid, parse_columns
+from shouwang.screening.sources import ColumnSpec
 
 logger = logging.getLogger(__name__)
 
@@ -77,26 +77,34 @@ def feed_batch_latest(*, actor: User | None) -> dict[int, FeedBatch]:
     return latest
 
 
-def staged_feed_inputs() -> dict[str, FeedInput]:
-    """Every active source as an engine table (``feed_<slug>``): its staged batches' Parquet
-    files, maybe none, and the schema they share. Sources with an unusable column mapping are
-    left out; a staged file that has gone missing is logged and skipped."""
-    inputs: dict[str, FeedInput] = {}
-    paths: dict[int, list[Path]] = {}
-    staged = FeedBatch.objects.filter(status=BatchStatus.STAGED, source__active=True).order_by("id")
-    for batch_id, source_id, parquet_path in staged.values_list("id", "source_id", "parquet_path"):
+def staged_feed_inputs(
+    sources: dict[str, list[ColumnSpec]],
+) -> tuple[dict[str, FeedInput], list[int], int]:
+    """Every source of ``sources`` as an engine table (``feed_<slug>``) with its staged
+    batches' Parquet files, and the ids and accepted row count of those batches.
+
+    Only active sources contribute files; an inactive one is still a table, empty, so rules
+    that read it compile and raise nothing. A staged file that has gone missing is logged
+    and skipped rather than failing the run.
+    """
+    batch_ids: list[int] = []
+    rows = 0
+    paths: dict[str, list[Path]] = {}
+    staged = FeedBatch.objects.filter(status=BatchStatus.STAGED, source__active=True)
+    for batch_id, slug, parquet_path, accepted in staged.order_by("id").values_list(
+        "id", "source__slug", "parquet_path", "rows_accepted"
+    ):
         path = Path(parquet_path)
         if not parquet_path or not path.exists():
             logger.warning("staged file of feed batch %s is missing: %s", batch_id, parquet_path)
             continue
-        paths.setdefault(source_id, []).append(path)
-    for source in FeedSource.objects.filter(active=True).order_by("slug"):
-        try:
-            columns = parse_columns(source.columns)
-        except ColumnsInvalid:
-            logger.warning("feed source %s has an invalid column mapping", source.slug)
-            continue
-        inputs[feed_table_name(source.slug)] = FeedInput(
-            paths=tuple(paths.get(source.pk, ())), schema=feed_arrow_schema(columns)
+        paths.setdefault(slug, []).append(path)
+        batch_ids.append(batch_id)
+        rows += accepted
+    feeds = {
+        feed_table_name(slug): FeedInput(
+            paths=tuple(paths.get(slug, ())), schema=feed_arrow_schema(columns)
         )
-    return inputs
+        for slug, columns in sorted(sources.items())
+    }
+    return feeds, batch_ids, rows
