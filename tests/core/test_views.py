@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -88,3 +90,30 @@ def test_admin_shows_users_divisions_registry_and_audit_read_only(client, villag
     assert household.phone_encrypted not in household_page.content.decode()
     assert client.get(reverse("admin:core_division_add")).status_code == 403
     assert client.get(reverse("admin:registry_household_add")).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("role_fixture", "shown", "hidden"),
+    [
+        ("village_cadre", ["预警"], ["数据比对", "部门数据", "预警规则", "政策参数"]),
+        ("department_officer", ["预警", "数据比对", "部门数据", "预警规则"], ["政策参数"]),
+        ("district_staff", ["预警", "数据比对", "部门数据", "预警规则", "政策参数"], []),
+    ],
+)
+def test_navigation_shows_the_pages_the_role_may_open(client, request, role_fixture, shown, hidden):
+    user = request.getfixturevalue(role_fixture)
+    client.force_login(user)
+    nav = _nav_labels(client.get("/").content.decode())
+    assert all(label in nav for label in shown), nav
+    assert not any(label in nav for label in hidden), nav
+    # Every link shown opens for the role (no link to a 403).
+    for href in re.findall(r'<a href="([^"]+)"', _nav_html(client.get("/").content.decode())):
+        assert client.get(href).status_code == 200, href
+
+
+def _nav_html(html: str) -> str:
+    return html[html.index('<nav class="site-nav"') : html.index("</nav>")]
+
+
+def _nav_labels(html: str) -> list[str]:
+    return re.findall(r">([^<>]+)</a>", _nav_html(html))

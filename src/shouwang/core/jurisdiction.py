@@ -59,6 +59,11 @@ def visible_divisions(actor: User | None):
     return qs.filter(area_q(actor, "code"))
 
 
+def has_role(actor: User | None, roles: frozenset[str]) -> bool:
+    """Whether the actor holds one of ``roles``; commands (no actor) and superusers hold all."""
+    return actor is None or actor.is_superuser or actor.role in roles
+
+
 def can_edit_registry(actor: User | None) -> bool:
     if actor is None or actor.is_superuser:
         return True

@@ -2,14 +2,51 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from shouwang.core.exceptions import PermissionDenied
+from shouwang.core.jurisdiction import has_role
 from shouwang.registry.choices import MonitoringCategory, MonitoringStatus
 from shouwang.registry.selectors import area_summary
 from shouwang.screening.selectors import alert_counts_by_rule, alert_counts_by_village
+
+View = Callable[..., HttpResponse]
+
+
+def denied_as_403(view: View) -> View:
+    """Login required; a service's PermissionDenied becomes the 403 page."""
+
+    @login_required
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except PermissionDenied as exc:
+            return permission_denied(request, exc)
+
+    return wrapper
+
+
+def roles_only(roles: frozenset[str], message: Any) -> Callable[[View], View]:
+    """Login required; other roles get the 403 page with ``message`` before any lookup."""
+
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not has_role(request.user, roles):
+                raise PermissionDenied(str(message))
+            return view(request, *args, **kwargs)
+
+        return denied_as_403(wrapper)
+
+    return decorate
 
 
 class LoginView(auth_views.LoginView):

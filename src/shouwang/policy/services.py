@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from shouwang.core.audit import audit_record, model_snapshot
 from shouwang.core.choices import AuditAction, DivisionLevel, Role
 from shouwang.core.exceptions import ApplicationError, PermissionDenied
+from shouwang.core.jurisdiction import has_role
 from shouwang.core.models import Division, User
 from shouwang.policy.models import PolicyValue
 from shouwang.policy.parameters import PARAMETERS
@@ -28,7 +29,7 @@ VALUE_LIMIT = Decimal("1e10")
 
 
 def can_edit_policy(actor: User | None) -> bool:
-    return actor is None or actor.is_superuser or actor.role in POLICY_EDITORS
+    return has_role(actor, POLICY_EDITORS)
 
 
 def _require_editor(actor: User | None) -> None:

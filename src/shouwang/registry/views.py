@@ -29,7 +29,7 @@ from shouwang.core.choices import AuditAction
 from shouwang.core.exceptions import PermissionDenied
 from shouwang.core.jurisdiction import can_edit_registry, can_reveal_personal_data
 from shouwang.core.models import AuditEvent
-from shouwang.core.views import permission_denied
+from shouwang.core.views import denied_as_403
 from shouwang.registry import selectors, services
 from shouwang.registry.filters import HouseholdFilterSet
 from shouwang.registry.forms import (
@@ -41,20 +41,6 @@ from shouwang.registry.forms import (
 from shouwang.registry.models import Household, Member
 
 View = Callable[..., HttpResponse]
-
-
-def denied_as_403(view: View) -> View:
-    """Login required; a service's PermissionDenied becomes the 403 page."""
-
-    @login_required
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except PermissionDenied as exc:
-            return permission_denied(request, exc)
-
-    return wrapper
 
 
 def editor_required(view: View) -> View:

@@ -7,7 +7,6 @@ only district administrators change sources, rules and policy values.
 
 from __future__ import annotations
 
-import functools
 import re
 import shutil
 import tempfile
@@ -30,6 +29,7 @@ from django.views.decorators.vary import vary_on_headers
 from shouwang.core.choices import Role
 from shouwang.core.exceptions import ApplicationError, PermissionDenied
 from shouwang.core.models import User
+from shouwang.core.views import roles_only
 from shouwang.policy import services as policy_services
 from shouwang.policy.models import PolicyValue
 from shouwang.policy.parameters import PARAMETERS
@@ -66,6 +66,12 @@ from shouwang.screening.feeds import source_services
 from shouwang.screening.feeds.ingest import REJECT_REASONS
 from shouwang.screening.filters import FeedBatchFilterSet
 from shouwang.screening.models import FeedBatch, FeedSource, Rule
+from shouwang.screening.permissions import (
+    POLICY_VIEWERS,
+    RULE_EDITORS,
+    SCREENING_VIEWERS,
+    can_edit_rules,
+)
 from shouwang.screening.rules import resolve_thresholds, rule_spec_parse, source_columns
 from shouwang.screening.sources import ColumnsInvalid, ColumnSpec, parse_columns
 from shouwang.screening.spec import MAX_CONDITIONS, SpecInvalid
@@ -75,37 +81,10 @@ from shouwang.screening.spec_text import (
     spec_sentence,
     version_changes,
 )
-from shouwang.screening.views import denied_as_403
 
 View = Callable[..., HttpResponse]
 
-#: Rules are read by those who see the screening runs; district administrators change them.
-RULE_VIEWERS = frozenset({Role.DISTRICT_ADMIN, Role.DISTRICT_STAFF, Role.DEPARTMENT_OFFICER})
-POLICY_VIEWERS = frozenset({Role.DISTRICT_ADMIN, Role.DISTRICT_STAFF})
 VERSIONS_PER_PAGE = 20
-
-
-def _has_role(user: User, roles: frozenset[str]) -> bool:
-    return user.is_superuser or user.role in roles
-
-
-def can_edit_rules(user: User) -> bool:
-    return _has_role(user, services.RULE_EDITORS)
-
-
-def roles_only(roles: frozenset[str], message: Any) -> Callable[[View], View]:
-    """Login required; other roles get the 403 page before anything is looked up."""
-
-    def decorate(view: View) -> View:
-        @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not _has_role(request.user, roles):
-                raise PermissionDenied(str(message))
-            return view(request, *args, **kwargs)
-
-        return denied_as_403(wrapper)
-
-    return decorate
 
 
 def _page(request: HttpRequest, items: Any, per_page: int | None = None) -> Any:
@@ -149,10 +128,10 @@ def _rule_or_404(slug: str) -> Rule:
 
 
 rule_viewers_only = roles_only(
-    RULE_VIEWERS, gettext_lazy("只有区县工作人员和行业部门可以查看预警规则")
+    SCREENING_VIEWERS, gettext_lazy("只有区县工作人员和行业部门可以查看预警规则")
 )
 rule_editors_only = roles_only(
-    services.RULE_EDITORS, gettext_lazy("只有区县管理员可以维护预警规则")
+    RULE_EDITORS, gettext_lazy("只有区县管理员可以维护预警规则")
 )
 
 
@@ -559,14 +538,13 @@ def policy_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 #: District staff and administrators work with every source; a department officer with the
 #: department's own (the feed selectors and services enforce which).
-FEED_USERS = frozenset({Role.DISTRICT_ADMIN, Role.DISTRICT_STAFF, Role.DEPARTMENT_OFFICER})
 BATCH_RUNNING = (BatchStatus.QUEUED, BatchStatus.RUNNING)
 RECENT_BATCHES = 10
 #: Rejected rows listed on a batch's page; all of them are in the rejects file.
 REJECTS_SHOWN = 100
 
 feed_users_only = roles_only(
-    FEED_USERS, gettext_lazy("只有区县工作人员和行业部门工作人员可以查看部门数据")
+    SCREENING_VIEWERS, gettext_lazy("只有区县工作人员和行业部门工作人员可以查看部门数据")
 )
 feed_editors_only = roles_only(
     source_services.SOURCE_EDITORS, gettext_lazy("只有区县管理员可以修改数据源")

@@ -3,7 +3,6 @@ screening runs (list, the "run now" form, a run's progress and per-rule counts).
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,10 +18,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from shouwang.core.choices import Role
 from shouwang.core.exceptions import ApplicationError, PermissionDenied
-from shouwang.core.models import AuditEvent, User
-from shouwang.core.views import permission_denied
+from shouwang.core.models import AuditEvent
+from shouwang.core.views import denied_as_403, roles_only
 from shouwang.screening import selectors, services
 from shouwang.screening.choices import AggregateFunction, AlertStatus, RunStatus, RunTrigger
 from shouwang.screening.evidence import (
@@ -41,53 +39,17 @@ from shouwang.screening.forms import (
     alert_filter_form,
 )
 from shouwang.screening.models import Alert, ScreeningRun
+from shouwang.screening.permissions import SCREENING_VIEWERS, can_run, can_triage
 from shouwang.screening.rules import source_columns
 from shouwang.screening.tasks import screening_run_submit
 
 View = Callable[..., HttpResponse]
-#: Roles that see the screening runs; running one is for ``services.RUNNERS``.
-RUN_VIEWERS = frozenset({Role.DISTRICT_ADMIN, Role.DISTRICT_STAFF, Role.DEPARTMENT_OFFICER})
 RUNNING = (RunStatus.QUEUED, RunStatus.RUNNING)
 
 
-def _has_role(user: User, roles: frozenset[str]) -> bool:
-    return user.is_superuser or user.role in roles
-
-
-def can_triage(user: User) -> bool:
-    return _has_role(user, services.TRIAGERS)
-
-
-def can_view_runs(user: User) -> bool:
-    return _has_role(user, RUN_VIEWERS)
-
-
-def can_run(user: User) -> bool:
-    return _has_role(user, services.RUNNERS)
-
-
-def denied_as_403(view: View) -> View:
-    """Login required; a service's PermissionDenied becomes the 403 page."""
-
-    @login_required
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except PermissionDenied as exc:
-            return permission_denied(request, exc)
-
-    return wrapper
-
-
-def run_viewers_only(view: View) -> View:
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not can_view_runs(request.user):
-            raise PermissionDenied(_("只有区县工作人员和行业部门可以查看数据比对运行"))
-        return view(request, *args, **kwargs)
-
-    return denied_as_403(wrapper)
+run_viewers_only = roles_only(
+    SCREENING_VIEWERS, gettext_lazy("只有区县工作人员和行业部门可以查看数据比对运行")
+)
 
 
 def _alert_or_404(request: HttpRequest, pk: int) -> Alert:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from shouwang.core.audit import audit_record, model_snapshot
 from shouwang.core.choices import AuditAction, Role
 from shouwang.core.exceptions import ApplicationError, PermissionDenied
+from shouwang.core.jurisdiction import has_role
 from shouwang.core.models import User
 from shouwang.screening.choices import BatchStatus, ColumnType
 from shouwang.screening.models import FeedBatch, FeedSource, Rule
@@ -27,7 +28,7 @@ SOURCE_EDITORS = frozenset({Role.DISTRICT_ADMIN})
 
 
 def can_edit_feed_source(actor: User | None) -> bool:
-    return actor is None or actor.is_superuser or actor.role in SOURCE_EDITORS
+    return has_role(actor, SOURCE_EDITORS)
 
 
 def _fields_and_types(raw: Any) -> dict[str, str]:

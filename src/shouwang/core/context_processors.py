@@ -1,0 +1,20 @@
+"""Template context for the navigation bar: which sections the user may open, so no link
+leads to a 403 page."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from shouwang.core.jurisdiction import can_edit_registry
+from shouwang.screening.permissions import can_view_policy, can_view_screening
+
+
+def navigation(request: HttpRequest) -> dict[str, bool]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        "nav_registry_io": can_edit_registry(user),
+        "nav_screening": can_view_screening(user),
+        "nav_policy": can_view_policy(user),
+    }
