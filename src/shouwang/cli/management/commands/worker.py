@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 from django.utils.translation import gettext as _
 
+from shouwang.screening.feeds.services import feed_batches_fail_interrupted
 from shouwang.screening.services import screening_runs_fail_interrupted
 from shouwang.screening.tasks import monthly_screening_enqueue
 
@@ -39,19 +40,34 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--no-schedule", action="store_true", help=_("不运行每月定时比对"))
+        parser.add_argument(
+            "--batch", action="store_true", help=_("执行完已排队的任务后退出（可用于定时任务）")
+        )
 
-    def handle(self, *args: Any, no_schedule: bool, **options: Any) -> None:
+    def handle(self, *args: Any, no_schedule: bool, batch: bool, **options: Any) -> None:
         interrupted = screening_runs_fail_interrupted()
         if interrupted:
             self.stdout.write(
                 _("%(n)d 个比对运行因上次停止而中断，已标记为失败") % {"n": interrupted}
             )
+        interrupted = feed_batches_fail_interrupted()
+        if interrupted:
+            self.stdout.write(
+                _("%(n)d 个部门数据导入因上次停止而中断，已标记为失败，请重新上传")
+                % {"n": interrupted}
+            )
         stop = threading.Event()
-        if not no_schedule:
+        if not no_schedule and not batch:
             threading.Thread(
                 target=_schedule_loop, args=(stop,), name="schedule", daemon=True
             ).start()
         try:
-            call_command("db_worker", queue_name="*", verbosity=options.get("verbosity", 1))
+            call_command(
+                "db_worker",
+                queue_name="*",
+                batch=batch,
+                startup_delay=not batch,
+                verbosity=options.get("verbosity", 1),
+            )
         finally:
             stop.set()
