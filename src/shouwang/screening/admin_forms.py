@@ -44,7 +44,7 @@ from shouwang.screening.spec import (
     PERSON_ATTRIBUTES,
     REGISTRY_MEASURES,
 )
-from shouwang.screening.spec_text import attribute_labels, choice_labels
+from shouwang.screening.spec_text import attribute_labels
 
 #: Separators accepted between several values (aliases, "belongs to" lists).
 LIST_SEPARATORS = re.compile(r"[,，、;；\n\r]+")
@@ -91,7 +91,7 @@ def _period_clean(value: str) -> str:
 def choices_as_text(column: ColumnSpec) -> str:
     """``{"住院": "inpatient", "入院": "inpatient"}`` → ``inpatient = 入院、住院`` (one line a value)."""
     return "\n".join(
-        f"{value} = {'、'.join(labels)}" for value, labels in choice_labels(column).items()
+        f"{value} = {'、'.join(labels)}" for value, labels in column.labels_by_value().items()
     )
 
 
@@ -365,7 +365,7 @@ ConditionFormSet = forms.formset_factory(
 def condition_initial(value: Any, column: ColumnSpec | None = None) -> str:
     """A stored condition value as the form shows it: choice values by their first label."""
     labels = (
-        choice_labels(column) if column is not None and column.type == ColumnType.CHOICE else {}
+        column.labels_by_value() if column is not None and column.type == ColumnType.CHOICE else {}
     )
 
     def one(item: Any) -> str:
@@ -542,7 +542,7 @@ class RuleForm(forms.Form):
         return [
             (
                 column.header,
-                "、".join("/".join(labels) for labels in choice_labels(column).values()),
+                "、".join("/".join(labels) for labels in column.labels_by_value().values()),
             )
             for column in self.columns or []
             if column.type == ColumnType.CHOICE

@@ -92,9 +92,9 @@ def _attribute_label(name: str, columns: dict[str, ColumnSpec]) -> str:
 def _choice_label(column: ColumnSpec | None, value: Any) -> str:
     """A stored choice value as the department writes it (its first label)."""
     if column is not None and column.type == ColumnType.CHOICE:
-        for label, stored in column.choices.items():
-            if stored == value:
-                return label
+        labels = column.labels_by_value().get(value)
+        if labels:
+            return labels[0]
     if isinstance(value, bool):
         return _("是") if value else _("否")
     return str(value)

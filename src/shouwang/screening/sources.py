@@ -59,6 +59,18 @@ class ColumnSpec:
     def headers(self) -> tuple[str, ...]:
         return (self.header, *self.aliases)
 
+    def labels_by_value(self) -> dict[str, list[str]]:
+        """A choice column's stored values with the labels departments write for each.
+
+        Ordered by label (shorter first, then by code point) rather than as stored:
+        PostgreSQL's jsonb keeps object keys in that order, SQLite as written, and pages
+        should read the same on both.
+        """
+        grouped: dict[str, list[str]] = {}
+        for label in sorted(self.choices, key=lambda text: (len(text.encode()), text.encode())):
+            grouped.setdefault(self.choices[label], []).append(label)
+        return grouped
+
 
 def parse_columns(raw: Any) -> list[ColumnSpec]:
     """Validate a JSON column mapping; raises ColumnsInvalid with every problem found."""

@@ -120,23 +120,11 @@ def _field_label(name: str | None, source: SourceInfo | None) -> str:
     return attribute_labels().get(name, name)
 
 
-def choice_labels(column: ColumnSpec) -> dict[str, list[str]]:
-    """A choice column's stored values with the labels departments write for each.
-
-    Ordered by label (shorter first, then by code point) rather than as stored: PostgreSQL's
-    jsonb keeps object keys in that order, SQLite as written, and pages should read the same.
-    """
-    grouped: dict[str, list[str]] = {}
-    for label in sorted(column.choices, key=lambda text: (len(text.encode()), text.encode())):
-        grouped.setdefault(column.choices[label], []).append(label)
-    return grouped
-
-
 def _value_label(column: ColumnSpec | None, value: Any) -> str:
     if isinstance(value, bool):
         return _("是") if value else _("否")
     if column is not None and column.type == ColumnType.CHOICE:
-        labels = choice_labels(column).get(str(value))
+        labels = column.labels_by_value().get(str(value))
         if labels:
             return "/".join(labels)
     if column is not None and column.type in (ColumnType.DECIMAL, ColumnType.INTEGER):
