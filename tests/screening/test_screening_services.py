@@ -19,6 +19,7 @@ from shouwang.screening.services import (
     alert_assign,
     alert_dismiss,
     alert_open_lead,
+    rule_create,
     rule_preview,
     rule_update,
     screening_run,
@@ -325,6 +326,24 @@ def test_invalid_rule_spec_lists_every_problem(district_admin):
     assert any("不是数值列" in e for e in errors)
     assert any("风险类型" in e for e in errors)
     assert Rule.objects.get(slug=MEDICAL).version == 1
+
+
+@pytest.mark.parametrize(
+    ("slug", "message"),
+    [
+        ("new", "系统保留"),
+        ("preview", "系统保留"),
+        ("医保", "小写字母"),
+        ("Big-Rule", "小写字母"),
+        ("", "小写字母"),
+    ],
+)
+def test_rule_codes_that_pages_or_api_could_not_address_are_refused(district_admin, slug, message):
+    spec = Rule.objects.get(slug=MEDICAL).spec
+    with pytest.raises(ApplicationError, match=message):
+        rule_create(actor=district_admin, slug=slug, name="新规则", spec=spec)
+    created = rule_create(actor=district_admin, slug="medical_6m-copy", name="新规则", spec=spec)
+    assert created.version == 1
 
 
 def test_only_district_admins_edit_rules(district_staff):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import re
 import tempfile
 import time
 from collections.abc import Iterable
@@ -90,6 +91,25 @@ def _spec_or_error(raw: Any) -> Any:
         ) from None
 
 
+#: Path words of the rule pages and API (rules/new/, rules/preview/) a rule's code would hide.
+RESERVED_RULE_SLUGS = frozenset({"new", "preview"})
+_RULE_SLUG = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
+
+
+def _rule_slug_check(slug: str) -> None:
+    if (
+        not slug
+        or len(slug) > Rule._meta.get_field("slug").max_length
+        or not _RULE_SLUG.match(slug)
+    ):
+        raise ApplicationError(
+            _("规则代码只能由小写字母、数字、连字符和下划线组成，最长 %(n)d 个字符")
+            % {"n": Rule._meta.get_field("slug").max_length}
+        )
+    if slug in RESERVED_RULE_SLUGS:
+        raise ApplicationError(_("规则代码“%(slug)s”为系统保留，请换一个") % {"slug": slug})
+
+
 @transaction.atomic
 def rule_create(
     *,
@@ -101,6 +121,7 @@ def rule_create(
     active: bool = True,
 ) -> Rule:
     _require_role(actor, RULE_EDITORS, _("只有区县管理员可以维护预警规则"))
+    _rule_slug_check(slug)
     parsed = _spec_or_error(spec)
     if Rule.objects.filter(slug=slug).exists():
         raise ApplicationError(_("规则代码“%(slug)s”已存在") % {"slug": slug})
