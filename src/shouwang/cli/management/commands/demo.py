@@ -1,4 +1,5 @@
-"""``shouwang demo``: build the Wulong demo district (divisions, demo accounts, synthetic registry)."""
+"""``shouwang demo``: build the Wulong demo district (divisions, demo accounts, synthetic registry,
+department feeds and a first screening run)."""
 
 from __future__ import annotations
 
@@ -19,21 +20,25 @@ from rich.table import Table
 
 from shouwang.core.exceptions import ApplicationError
 from shouwang.registry.demo import DEMO_HOUSEHOLDS, DEMO_SEED, DemoAccountRow, demo_build
+from shouwang.screening.demo import DemoFeedsResult, demo_feeds_build
 
 
 class Command(BaseCommand):
-    help = _("生成武隆区演示数据：区划、演示账号和约 1.5 万户合成农户档案")
+    help = _("生成武隆区演示数据：区划、演示账号、约 1.5 万户合成农户档案、两个月的部门数据和一次比对")
 
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=DEMO_SEED, help=_("随机种子；相同种子生成相同数据"))
         parser.add_argument("--households", type=int, default=DEMO_HOUSEHOLDS, help=_("农户数"))
         parser.add_argument("--if-empty", action="store_true", help=_("已有农户时不做任何改动"))
+        parser.add_argument("--no-feeds", action="store_true", help=_("只生成农户档案，不生成部门数据、不运行比对"))
         parser.add_argument(
             "--force", action="store_true",
             help=_("数据库已有其他农户或其他种子的演示农户时仍然写入（后者删除后重建）"),
         )
 
-    def handle(self, *args, seed: int, households: int, if_empty: bool, force: bool, **options):
+    def handle(
+        self, *args, seed: int, households: int, if_empty: bool, force: bool, no_feeds: bool, **options
+    ):
         console = Console(file=self.stdout, highlight=False)
         if not console.is_terminal:
             console.width = 120  # rich assumes 80 columns for files and pipes, which cuts the table
@@ -42,17 +47,25 @@ class Command(BaseCommand):
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
             console=console, transient=True, disable=options["verbosity"] == 0 or not console.is_terminal,
         ) as progress:
-            tasks: list[TaskID] = []
+            tasks: dict[str, TaskID] = {}
 
-            def report(done: int, total: int) -> None:
-                if not tasks:  # created on the first report, so a skipped build shows no bar
-                    tasks.append(progress.add_task(_("写入农户"), total=total))
-                progress.update(tasks[0], completed=done, total=total)
+            def reporter(description: str):
+                def report(done: int, total: int) -> None:
+                    if description not in tasks:  # created on the first report: a skipped step shows no bar
+                        tasks[description] = progress.add_task(description, total=total)
+                    progress.update(tasks[description], completed=done, total=total)
 
+                return report
+
+            feeds: DemoFeedsResult | None = None
             try:
                 result = demo_build(
-                    actor=None, seed=seed, households=households, if_empty=if_empty, force=force, progress=report
+                    actor=None, seed=seed, households=households, if_empty=if_empty, force=force,
+                    progress=reporter(_("写入农户")),
                 )
+                registry_seconds = time.monotonic() - started
+                if not result.skipped and not no_feeds:
+                    feeds = demo_feeds_build(actor=None, seed=seed, progress=reporter(_("导入部门数据并比对")))
             except ApplicationError as exc:
                 raise CommandError(exc.message) from exc
 
@@ -68,13 +81,37 @@ class Command(BaseCommand):
                     "hc": bulk.households_created, "mc": bulk.members_created,
                     "hu": bulk.households_updated, "mu": bulk.members_updated,
                     "hn": bulk.households_unchanged, "mn": bulk.members_unchanged,
-                    "seconds": time.monotonic() - started,
+                    "seconds": registry_seconds,
                 }
             )
             if result.replaced_households:
                 console.print(_("已删除并重建与本次种子不一致的演示农户 %(n)d 户。") % {"n": result.replaced_households})
+            if feeds is not None:
+                console.print(_feeds_summary(feeds, time.monotonic() - started - registry_seconds))
         if result.accounts:
             console.print(_accounts_table(result.accounts))
+
+
+def _feeds_summary(feeds: DemoFeedsResult, seconds: float) -> str:
+    lines = [
+        _("部门数据：新导入 %(staged)d 个文件，接收 %(accepted)d 行，拒收 %(rejected)d 行") % {
+            "staged": feeds.staged, "accepted": feeds.rows_accepted, "rejected": feeds.rows_rejected,
+        }
+    ]
+    if feeds.already:
+        lines[0] += _("；%(n)d 个文件此前已导入，未重复导入") % {"n": feeds.already}
+    failed = [f.file_name for f in feeds.files if f.outcome == "failed"]
+    if failed:
+        lines[0] += _("；未入库：%(files)s") % {"files": "、".join(failed)}
+    run = feeds.run
+    if run is not None:
+        lines.append(
+            _("比对运行 #%(id)d（%(period)s）：新增预警 %(new)d 条，已有 %(existing)d 条") % {
+                "id": run.pk, "period": run.period, "new": run.alerts_new, "existing": run.alerts_existing,
+            }
+        )
+    lines[-1] += _("；用时 %(seconds).1f 秒") % {"seconds": seconds}
+    return "\n".join(lines)
 
 
 def _accounts_table(accounts: list[DemoAccountRow]) -> Table:
