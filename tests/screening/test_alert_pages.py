@@ -583,3 +583,16 @@ def test_amounts_are_exact(client, district_staff):
     assert alert.value == Decimal("5000.01")
     client.force_login(district_staff)
     assert "5000.01 ≥ 5000.00" in text_of(client.get(LIST_URL))
+
+
+def test_list_puts_the_latest_period_first_then_high_severity(client, district_staff):
+    households = [f.make_household(village=f.VILLAGE_A) for _ in range(4)]
+    alerts = alerts_for(*households)
+    low, medium, high, older = (alerts[h.pk].pk for h in households)
+    Alert.objects.filter(pk=low).update(severity="low")
+    Alert.objects.filter(pk=high).update(severity="high")
+    Alert.objects.filter(pk=older).update(severity="high", period="2025-08")
+    client.force_login(district_staff)
+    html = client.get(reverse("screening:alert_list")).content.decode()
+    shown = [int(pk) for pk in re.findall(r'href="/screening/alerts/(\d+)/"', html)]
+    assert [pk for pk in shown if pk in (low, medium, high, older)] == [high, medium, low, older]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
 from shouwang.core.choices import DivisionLevel, Role
 from shouwang.core.jurisdiction import area_q
 from shouwang.core.models import AuditEvent, User
+from shouwang.screening.choices import Severity
 from shouwang.screening.models import Alert, Rule, RuleVersion, ScreeningRun
 
 
@@ -31,11 +32,21 @@ def _department_sources(actor: User) -> list[str]:
     )
 
 
+#: Severity as a sort key: a run writes its alerts rule by rule, so newest-first alone would
+#: fill the first page with one rule's (often low-severity) alerts.
+SEVERITY_RANK = Case(
+    *(When(severity=value, then=Value(rank)) for rank, value in enumerate(Severity.values)),
+    default=Value(len(Severity.values)),
+    output_field=IntegerField(),
+)
+
+
 def alert_list(*, actor: User | None) -> QuerySet[Alert]:
+    """Latest period first, then by severity (high first), then newest."""
     return (
         alert_queryset(actor=actor)
         .select_related("rule", "household", "division", "division__parent", "assigned_to")
-        .order_by("-created_at", "-id")
+        .order_by("-period", SEVERITY_RANK, "-created_at", "-id")
     )
 
 
