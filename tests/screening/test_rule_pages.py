@@ -395,7 +395,7 @@ def test_htmx_preview_counts_and_saving_then_running_raises_as_many(
     text = _text(response)
     # 30 % of 23,119 is 6,935.70: the registered household (9,000) and the 30,000 one count.
     assert "这条规则现在会命中 2 个对象" in text
-    assert re.search(r"在册农户（人） 1 ", text) and re.search(
+    assert re.search(r"在册对象（户或人，按规则统计口径） 1 ", text) and re.search(
         r"未在册人员（疑似新增监测对象） 1 ", text
     )
     assert "6935.70" in text and "23119.00" in text

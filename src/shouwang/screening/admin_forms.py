@@ -421,7 +421,7 @@ def _threshold_fields(prefix: str, *, optional: bool) -> dict[str, forms.Field]:
             required=False,
             max_length=12,
             initial="1",
-            help_text=gettext_lazy("0.5 即 50%"),
+            help_text=gettext_lazy("参数值乘以该倍数，例如 0.5 表示参数的 50%"),
             widget=forms.TextInput(attrs={"inputmode": "decimal"}),
         ),
         f"{prefix}_year_offset": forms.TypedChoiceField(
