@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "shouwang.registry",
     "shouwang.policy",
     "shouwang.screening",
+    "shouwang.cases",
     "django_tasks",
     "django_tasks_db",
     "shouwang.api",

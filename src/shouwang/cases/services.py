@@ -1,0 +1,632 @@
+"""Writes of the cases app: leads, opening cases, and every step of a case.
+
+A case's state changes only in ``case_act``: it locks the row, looks the step up in
+``workflow.TRANSITIONS``, checks the actor's level and area and the step's guards, validates
+what the step records, applies the step's effect (notice dates, the visit's figures, the
+household's new monitoring status on approval) and appends a ``CaseTransition`` and an audit
+row, all in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from shouwang.cases import workflow
+from shouwang.cases.choices import (
+    ActingLevel,
+    CaseKind,
+    CaseVerb,
+    LeadChannel,
+    LeadStatus,
+    ReviewResult,
+)
+from shouwang.cases.deadlines import add_days
+from shouwang.cases.models import Case, CaseTransition, Lead
+from shouwang.cases.records import RECORD_FORMS, HomeVisitIdentificationRecord, StepRecordForm
+from shouwang.core import crypto
+from shouwang.core.audit import audit_record, model_snapshot
+from shouwang.core.choices import AuditAction, DivisionLevel
+from shouwang.core.exceptions import ApplicationError, PermissionDenied
+from shouwang.core.idnumber import IdNumberError, parse_id_number
+from shouwang.core.jurisdiction import REGISTRY_EDITORS, division_in_area, has_role
+from shouwang.core.models import Division, User
+from shouwang.policy.selectors import MissingPolicyValue, policy_value
+from shouwang.registry.choices import HouseholdType, MonitoringStatus
+from shouwang.registry.models import Household, Member
+from shouwang.registry.services import household_update
+
+#: Who records leads and opens cases: the registry's editors (village, township, district).
+LEAD_RECORDERS = REGISTRY_EDITORS
+#: Letters and digits that cannot be misread for one another on a phone or on paper.
+TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+TRACKING_LENGTH = 10
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def policy_days(parameter: str) -> int | None:
+    """A whole-number policy value for the home division, or None when none is set."""
+    try:
+        return int(policy_value(parameter))
+    except MissingPolicyValue:
+        return None
+
+
+def _require_recorder(actor: User | None, division_code: str) -> None:
+    if not has_role(actor, LEAD_RECORDERS):
+        raise PermissionDenied(_("您的角色不能登记线索或启动识别"))
+    if not division_in_area(actor, division_code):
+        raise PermissionDenied(_("该区划不在您的管辖范围内"))
+
+
+def _actor_or_none(actor: User | None) -> User | None:
+    return actor if actor is not None and actor.pk else None
+
+
+def _subject(household_id: int | None, fallback: str) -> str:
+    """Case and lead events show in the household's history when there is one."""
+    return f"registry.household:{household_id}" if household_id else fallback
+
+
+@dataclass(frozen=True)
+class PersonId:
+    encrypted: str
+    index: str
+    masked: str
+
+
+def _person_id(raw: str) -> PersonId | None:
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    try:
+        parsed = parse_id_number(raw)
+    except IdNumberError as exc:
+        raise ApplicationError(str(exc)) from None
+    return PersonId(
+        crypto.encrypt(parsed.value),
+        crypto.blind_index(parsed.value),
+        crypto.mask_id_number(parsed.value),
+    )
+
+
+def _open_lead_for(household: Household | None, id_index: str) -> Lead | None:
+    """The open (or case-opened) lead this one should merge into: same household, or the
+    same person when the household is not known yet."""
+    leads = Lead.objects.filter(
+        status__in=(LeadStatus.OPEN, LeadStatus.CASE_OPENED), merged_into__isnull=True
+    ).order_by("received_on", "id")
+    if household is not None:
+        found = leads.filter(household=household).first()
+        if found is not None:
+            return found
+    if id_index:
+        return leads.filter(id_number_index=id_index).first()
+    return None
+
+
+# --- leads -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def lead_create(
+    *,
+    actor: User | None,
+    channel: str,
+    division: Division,
+    description: str,
+    received_on: dt.date | None = None,
+    household: Household | None = None,
+    person_name: str = "",
+    id_number: str = "",
+    phone: str = "",
+    address: str = "",
+    reporter_name: str = "",
+    alert: Any = None,
+    pledge_signed: bool = False,
+    asset_check_consent: bool = False,
+) -> Lead:
+    """Record a lead from any channel; a lead on a household (or person) that already has an
+    open lead is kept, marked as merged into the first one."""
+    if channel not in LeadChannel.values:
+        raise ApplicationError(_("未知的线索来源“%(c)s”") % {"c": channel})
+    if not description.strip():
+        raise ApplicationError(_("请填写情况说明"))
+    if household is not None:
+        division = household.village
+    _require_recorder(actor, division.code)
+    person = _person_id(id_number)
+    if household is None and person is not None:
+        member = (
+            Member.objects.select_related("household__village")
+            .filter(id_number_index=person.index)
+            .first()
+        )
+        if member is not None:  # a registered person: the lead is about their household
+            household = member.household
+            division = household.village
+            person_name = person_name or member.name
+    lead = Lead(
+        channel=channel,
+        household=household,
+        division=division,
+        person_name=person_name.strip()[:50],
+        id_number_encrypted=person.encrypted if person else "",
+        id_number_index=person.index if person else "",
+        id_number_masked=person.masked if person else "",
+        phone_encrypted=crypto.encrypt(phone.strip()) if phone.strip() else "",
+        phone_masked=crypto.mask_phone(phone.strip()) if phone.strip() else "",
+        address=address.strip()[:200],
+        description=description.strip(),
+        received_on=received_on or timezone.localdate(),
+        reported_by=_actor_or_none(actor),
+        reporter_name=reporter_name.strip()[:50],
+        alert=alert,
+        pledge_signed=pledge_signed,
+        asset_check_consent=asset_check_consent,
+    )
+    existing = _open_lead_for(household, lead.id_number_index)
+    if existing is not None:
+        lead.status = LeadStatus.MERGED
+        lead.merged_into = existing
+    if channel == LeadChannel.SELF_APPLICATION:
+        lead.tracking_code = _new_tracking_code()
+    lead.full_clean()
+    lead.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        target=lead,
+        after=model_snapshot(lead),
+        subject=_subject(lead.household_id, f"cases.lead:{lead.pk}"),
+    )
+    return lead
+
+
+def _new_tracking_code() -> str:
+    while True:
+        code = "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(TRACKING_LENGTH))
+        if not Lead.objects.filter(tracking_code=code).exists():
+            return code
+
+
+@transaction.atomic
+def lead_self_apply(
+    *,
+    village: Division,
+    applicant_name: str,
+    id_number: str,
+    phone: str,
+    description: str,
+    pledge_signed: bool,
+    asset_check_consent: bool,
+) -> Lead:
+    """A household's own application from the public page (no account)."""
+    if village.level != DivisionLevel.VILLAGE:
+        raise ApplicationError(_("请选择所在的村（社区）"))
+    if not applicant_name.strip():
+        raise ApplicationError(_("请填写申请人姓名"))
+    if not id_number.strip():
+        raise ApplicationError(_("请填写申请人身份证号码"))
+    if not phone.strip():
+        raise ApplicationError(_("请填写联系电话，以便村里联系入户核实"))
+    if not pledge_signed:
+        raise ApplicationError(_("请阅读并同意承诺书"))
+    if not asset_check_consent:
+        raise ApplicationError(_("请同意授权核查家庭资产"))
+    return lead_create(
+        actor=None,
+        channel=LeadChannel.SELF_APPLICATION,
+        division=village,
+        description=description,
+        person_name=applicant_name,
+        id_number=id_number,
+        phone=phone,
+        reporter_name=applicant_name,
+        pledge_signed=True,
+        asset_check_consent=True,
+    )
+
+
+@transaction.atomic
+def lead_close(*, actor: User | None, lead: Lead, reason: str) -> Lead:
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    _require_recorder(actor, lead.division_id)
+    if lead.status != LeadStatus.OPEN:
+        raise ApplicationError(
+            _("该线索已处理（%(s)s），不能关闭") % {"s": lead.get_status_display()}
+        )
+    if not reason.strip():
+        raise ApplicationError(_("请填写关闭原因"))
+    before = model_snapshot(lead)
+    lead.status = LeadStatus.CLOSED
+    lead.closed_reason = reason.strip()[:2000]
+    lead.handled_by = _actor_or_none(actor)
+    lead.handled_at = timezone.now()
+    lead.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        target=lead,
+        before=before,
+        after=model_snapshot(lead),
+        subject=_subject(lead.household_id, f"cases.lead:{lead.pk}"),
+        extra={"verb": "close"},
+    )
+    return lead
+
+
+@transaction.atomic
+def lead_from_alert(*, actor: User | None, alert: Any, note: str = "") -> Lead:
+    """Turn a screening alert into a lead (the alert is marked as such)."""
+    from shouwang.screening.services import alert_open_lead
+
+    alert = alert_open_lead(actor=actor, alert=alert, note=note)
+    return lead_create(
+        actor=actor,
+        channel=LeadChannel.DEPARTMENT_ALERT,
+        division=alert.division,
+        household=alert.household,
+        person_name=alert.person_name,
+        description=(note.strip() or alert.rule.name),
+        alert=alert,
+    )
+
+
+# --- cases -------------------------------------------------------------------------------
+
+
+def _case_village(lead: Lead, village: Division | None) -> Division:
+    if lead.household_id:
+        return lead.household.village
+    place = village or lead.division
+    if place.level != DivisionLevel.VILLAGE:
+        raise ApplicationError(_("该线索尚未定位到村（社区），请先选择所在村"))
+    if village is not None and not place.code.startswith(lead.division.code[:6]):
+        raise ApplicationError(_("所选村不在线索所在区县"))
+    return place
+
+
+@transaction.atomic
+def case_open(
+    *,
+    actor: User | None,
+    lead: Lead,
+    village: Division | None = None,
+    green_channel: bool = False,
+    green_channel_reason: str = "",
+    today: dt.date | None = None,
+) -> Case:
+    """Start identification from an open lead. A self-application already holds the
+    application and consent, so its case starts at the home visit."""
+    lead = (
+        Lead.objects.select_for_update(of=("self",))
+        .select_related("household__village", "division")
+        .get(pk=lead.pk)
+    )
+    if lead.status != LeadStatus.OPEN:
+        raise ApplicationError(
+            _("该线索已处理（%(s)s），不能再启动识别") % {"s": lead.get_status_display()}
+        )
+    place = _case_village(lead, village)
+    _require_recorder(actor, place.code)
+    household = lead.household
+    if household is not None and household.monitoring_status == MonitoringStatus.RISK_UNRESOLVED:
+        raise ApplicationError(_("该户已是风险未消除的监测对象，无需重复识别"))
+    if (
+        household is not None
+        and Case.objects.filter(household=household, state__in=workflow.OPEN_STATES).exists()
+    ):
+        raise ApplicationError(_("该户已有正在办理的流程"))
+    if green_channel and not green_channel_reason.strip():
+        raise ApplicationError(_("启用绿色通道须说明事由（如自然灾害、意外事故）"))
+    today = today or timezone.localdate()
+    limit = policy_days("identification_limit_days")
+    case = Case(
+        kind=CaseKind.IDENTIFICATION,
+        state=workflow.INITIAL_STATE[CaseKind.IDENTIFICATION],
+        household=household,
+        village=place,
+        lead=lead,
+        person_name=lead.person_name if household is None else "",
+        opened_on=today,
+        due_on=add_days(lead.received_on, limit).due_on if limit else today,
+        green_channel=green_channel,
+        green_channel_reason=green_channel_reason.strip()[:200],
+    )
+    case.full_clean()
+    case.save()
+    before = model_snapshot(lead)
+    lead.status = LeadStatus.CASE_OPENED
+    lead.handled_by = _actor_or_none(actor)
+    lead.handled_at = timezone.now()
+    lead.division = place
+    lead.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        target=case,
+        after=model_snapshot(case),
+        subject=_subject(case.household_id, f"cases.case:{case.pk}"),
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        target=lead,
+        before=before,
+        after=model_snapshot(lead),
+        subject=_subject(lead.household_id, f"cases.lead:{lead.pk}"),
+        extra={"verb": "open_case", "case": case.pk},
+    )
+    if lead.channel == LeadChannel.SELF_APPLICATION and lead.pledge_signed:
+        _step(
+            actor=None,
+            case=case,
+            transition=workflow.transition_for(case.kind, case.state, CaseVerb.APPLY),
+            record={
+                "applicant_name": lead.person_name,
+                "applied_on": lead.received_on.isoformat(),
+                "pledge_signed": True,
+                "asset_check_consent": True,
+                "note": _("农户自主申报（查询码 %(code)s）") % {"code": lead.tracking_code},
+            },
+        )
+    return case
+
+
+@transaction.atomic
+def elimination_open(
+    *, actor: User | None, household: Household, today: dt.date | None = None
+) -> Case:
+    """Start risk elimination for a monitored household (the village then nominates it)."""
+    household = (
+        Household.objects.select_for_update(of=("self",))
+        .select_related("village")
+        .get(pk=household.pk)
+    )
+    _require_recorder(actor, household.village_id)
+    if household.monitoring_status != MonitoringStatus.RISK_UNRESOLVED:
+        raise ApplicationError(_("只有风险未消除的监测对象才能启动风险消除"))
+    if Case.objects.filter(household=household, state__in=workflow.OPEN_STATES).exists():
+        raise ApplicationError(_("该户已有正在办理的流程"))
+    today = today or timezone.localdate()
+    limit = policy_days("identification_limit_days")
+    case = Case(
+        kind=CaseKind.ELIMINATION,
+        state=workflow.INITIAL_STATE[CaseKind.ELIMINATION],
+        household=household,
+        village=household.village,
+        opened_on=today,
+        due_on=add_days(today, limit).due_on if limit else today,
+    )
+    case.full_clean()
+    case.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        target=case,
+        after=model_snapshot(case),
+        subject=_subject(case.household_id, f"cases.case:{case.pk}"),
+    )
+    return case
+
+
+def can_act(actor: User | None, case: Case, transition: workflow.Transition) -> bool:
+    """Whether the actor's role and area let them take ``transition`` on ``case``."""
+    if not has_role(actor, workflow.level_roles(transition.level)):
+        return False
+    return division_in_area(actor, case.village_id)
+
+
+def _validate(case: Case, transition: workflow.Transition, data: dict[str, Any]) -> dict:
+    form_class: type[StepRecordForm] = RECORD_FORMS[transition.record]
+    if transition.record == workflow.Record.HOME_VISIT and case.kind == CaseKind.IDENTIFICATION:
+        form_class = HomeVisitIdentificationRecord
+    form = form_class(data)
+    if form.is_valid():
+        record = form.as_record()
+        wanted = {
+            CaseVerb.REVIEW: ReviewResult.AGREED,
+            CaseVerb.REVIEW_REJECT: ReviewResult.DISAGREED,
+        }
+        if transition.verb in wanted and record["result"] != wanted[transition.verb]:
+            form.add_error(
+                "result",
+                _("评议结果与所选操作不一致：同意则公示，不同意则选择“村级评议未通过”"),
+            )
+        elif transition.verb == CaseVerb.VERIFY and case.household_id is None:
+            if not record.get("household_number"):
+                form.add_error(
+                    "household_number", _("该户尚未建档：请先在农户档案中登记，再填写户编号")
+                )
+        if not form.errors:
+            return record
+    errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
+    raise ApplicationError(next(iter(errors.values()))[0], extra={"errors": errors})
+
+
+@transaction.atomic
+def case_act(
+    *,
+    actor: User | None,
+    case: Case,
+    verb: str,
+    data: dict[str, Any] | None = None,
+    today: dt.date | None = None,
+) -> Case:
+    """Take one step of a case (see ``workflow.TRANSITIONS``)."""
+    case = (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("household", "lead")
+        .get(pk=case.pk)
+    )
+    transition = workflow.transition_for(case.kind, case.state, verb)
+    if transition is None:
+        raise ApplicationError(
+            _("当前步骤“%(state)s”不能执行“%(verb)s”")
+            % {"state": case.get_state_display(), "verb": CaseVerb(verb).label}
+            if verb in CaseVerb.values
+            else _("未知的操作“%(verb)s”") % {"verb": verb}
+        )
+    if not can_act(actor, case, transition):
+        raise PermissionDenied(
+            _("“%(verb)s”须由%(level)s办理")
+            % {"verb": CaseVerb(verb).label, "level": _level_text(transition.level)}
+        )
+    record = _validate(case, transition, data or {})
+    today = today or timezone.localdate()
+    _check_guards(case, transition, today)
+    return _step(actor=actor, case=case, transition=transition, record=record, today=today)
+
+
+def _level_text(level: str | None) -> str:
+    if level is None:
+        return _("村、乡镇或区县工作人员")
+    return _("%(level)s工作人员") % {"level": ActingLevel(level).label}
+
+
+def _check_guards(case: Case, transition: workflow.Transition, today: dt.date) -> None:
+    for guard in transition.guards:
+        if guard == workflow.Guard.NOTICE_OVER:
+            if case.notice_ends_on is None or today <= case.notice_ends_on:
+                raise ApplicationError(
+                    _("公示期至 %(end)s 结束，期满后才能提交乡镇审核")
+                    % {"end": case.notice_ends_on}
+                )
+        elif guard == workflow.Guard.CRITERIA_MET:
+            from shouwang.cases.criteria import elimination_criteria
+
+            unmet = [c for c in elimination_criteria(case.household, today=today) if not c.met]
+            if unmet:
+                raise ApplicationError(
+                    _("风险消除条件未满足：%(items)s")
+                    % {"items": "；".join(str(c.label) for c in unmet)},
+                    extra={"errors": {"criteria": [str(c.label) for c in unmet]}},
+                )
+
+
+def _step(
+    *,
+    actor: User | None,
+    case: Case,
+    transition: workflow.Transition,
+    record: dict[str, Any],
+    today: dt.date | None = None,
+) -> Case:
+    today = today or timezone.localdate()
+    before = model_snapshot(case)
+    source = case.state
+    _apply_effect(actor, case, transition, record, today)
+    case.state = transition.target
+    if case.state in workflow.FINAL_STATES:
+        case.closed_at = timezone.now()
+    case.full_clean()
+    case.save()
+    step = CaseTransition.objects.create(
+        case=case,
+        verb=transition.verb,
+        from_state=source,
+        to_state=case.state,
+        actor=_actor_or_none(actor),
+        data=record,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        target=case,
+        before=before,
+        after=model_snapshot(case),
+        subject=_subject(case.household_id, f"cases.case:{case.pk}"),
+        extra={"verb": transition.verb, "transition": step.pk},
+    )
+    return case
+
+
+def _apply_effect(
+    actor: User | None,
+    case: Case,
+    transition: workflow.Transition,
+    record: dict[str, Any],
+    today: dt.date,
+) -> None:
+    verb = transition.verb
+    if verb == CaseVerb.NOMINATE:
+        case.elimination_method = record["method"]
+    elif verb == CaseVerb.VERIFY:
+        if case.household_id is None:
+            case.household = _household_for_case(case, record["household_number"])
+            case.person_name = ""
+        case.per_capita_net_income = Decimal(record["per_capita_after_spending"])
+        if case.kind == CaseKind.IDENTIFICATION:
+            case.proposed_category = record["proposed_category"]
+            case.proposed_risk_types = record["proposed_risk_types"]
+    elif verb == CaseVerb.REVIEW:
+        if record["result"] != "agreed":
+            raise ApplicationError(_("评议结果为“不同意”时请选择“村级评议未通过”"))
+        days = policy_days("notice_days") or 5
+        start = today
+        case.notice_started_on = start
+        # The notice's last day; the next step opens the day after.
+        case.notice_ends_on = start + dt.timedelta(days=days - 1)
+    elif verb == CaseVerb.OBJECT:
+        case.notice_started_on = None
+        case.notice_ends_on = None
+    elif verb == CaseVerb.APPROVE:
+        month = dt.date.fromisoformat(record["decided_on"]).strftime("%Y%m")
+        case.decided_month = month
+        case.outcome_note = record["note"]
+        _household_on_approval(actor, case, month)
+    elif verb in (CaseVerb.REJECT, CaseVerb.TOWNSHIP_REJECT, CaseVerb.REVIEW_REJECT):
+        case.outcome_note = record.get("note") or record.get("opinion") or ""
+    elif verb == CaseVerb.WITHDRAW:
+        case.outcome_note = record.get("reason", "")
+
+
+def _household_for_case(case: Case, number: str) -> Household:
+    household = Household.objects.filter(household_number=number.strip()).first()
+    if household is None or household.village_id != case.village_id:
+        raise ApplicationError(
+            _("在%(village)s没有户编号为“%(n)s”的农户")
+            % {"village": case.village.name, "n": number}
+        )
+    if (
+        Case.objects.filter(household=household, state__in=workflow.OPEN_STATES)
+        .exclude(pk=case.pk)
+        .exists()
+    ):
+        raise ApplicationError(_("该户已有正在办理的流程"))
+    return household
+
+
+def _household_on_approval(actor: User | None, case: Case, month: str) -> None:
+    household = case.household
+    if household is None:
+        raise ApplicationError(_("该流程尚未关联农户档案，请在入户核实时登记农户"))
+    if case.kind == CaseKind.IDENTIFICATION:
+        risks = list(case.proposed_risk_types)[:5]
+        data: dict[str, Any] = {
+            "monitoring_category": case.proposed_category,
+            "monitoring_status": MonitoringStatus.RISK_UNRESOLVED,
+            "identified_month": month,
+            "eliminated_month": "",
+            "elimination_method": "",
+            **{f"risk_type_{i}": (risks[i - 1] if i <= len(risks) else "") for i in range(1, 6)},
+        }
+        if household.household_type == HouseholdType.ORDINARY:
+            data["household_type"] = HouseholdType.MONITORED
+    else:
+        data = {
+            "monitoring_status": MonitoringStatus.RISK_ELIMINATED,
+            "eliminated_month": month,
+            "elimination_method": case.elimination_method,
+        }
+    household_update(actor=actor, household=household, data=data)
