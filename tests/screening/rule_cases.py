@@ -761,4 +761,24 @@ CASES: tuple[RuleCase, ...] = (
             alert("p:p2a", "1", "1", (61, 1)),
         ),
     ),
+    RuleCase(
+        "no staged batch has the optional columns the rule reads (name, village)",
+        default_spec("major-illness-new"),
+        missing_columns={62: ("name", "hospital", "village"), 63: ("name", "hospital", "village")},
+        rows=(
+            row(62, 1, "p1a", D(2026, 10, 5), disease="A"),
+            row(63, 1, "u1", D(2026, 10, 6), disease="B"),
+        ),
+        expected=(
+            alert("p:p1a", "1", "1", (62, 1)),
+            alert("p:u1", "1", "1", (63, 1)),
+        ),
+    ),
+    RuleCase(
+        "a condition on an optional column no staged batch has matches nothing",
+        rule("illness", "count", conditions=(cond("hospital", "eq", "县人民医院"),)),
+        missing_columns={64: ("name", "hospital", "village")},
+        rows=(row(64, 1, "p1a", D(2026, 10, 5), disease="A"),),
+        expected=(),
+    ),
 )

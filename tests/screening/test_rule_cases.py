@@ -1,7 +1,8 @@
 """Every rule case on DuckDB and on Spark: same alerts, same values, same evidence, same types.
 
 Spark cases skip only when pyspark is not installed and SHOUWANG_REQUIRE_SPARK is unset; CI sets
-it, so there they run or fail. One SparkSession serves the whole module.
+it, so there they run or fail. One SparkSession serves the whole session (``spark_engine`` in
+conftest.py).
 """
 
 from __future__ import annotations
@@ -35,21 +36,6 @@ RESULT_TYPES = {
     "evidence": pa.list_(pa.int64()),
     "row_count": pa.int64(),
 }
-
-
-@pytest.fixture(scope="module")
-def spark_engine():
-    try:
-        import pyspark  # noqa: F401
-    except ImportError:
-        if os.environ.get("SHOUWANG_REQUIRE_SPARK"):
-            pytest.fail("SHOUWANG_REQUIRE_SPARK is set but pyspark is not installed")
-        pytest.skip("pyspark is not installed (install shouwang[spark])")
-    from shouwang.screening.engines.spark import SparkEngine, spark_session, spark_session_stop
-
-    spark_session()  # started once here, so a missing Java fails the first case clearly
-    yield SparkEngine()
-    spark_session_stop()
 
 
 def _query(case: RuleCase):

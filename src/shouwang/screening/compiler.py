@@ -298,15 +298,42 @@ def _measure_expression(spec: RuleSpec) -> exp.Expression:
     return exp.cast(_col(spec.measure, "f"), VALUE_TYPE)
 
 
-def _compile_person_rule(
-    spec: RuleSpec, *, columns: list[ColumnSpec], window: Window, thresholds: ResolvedThresholds
+#: Columns of the alerted subjects carried from the totals to the evidence pass.
+_CARRIED = ("lone_person", "value", "threshold", "row_count")
+
+
+def _matched_rows(
+    spec: RuleSpec,
+    *,
+    columns: list[ColumnSpec],
+    window: Window,
+    outputs: tuple[str, ...],
+    persons: exp.Expression | None = None,
 ) -> exp.Select:
+    """The feed rows ``spec`` counts with their person (and household when a condition needs
+    it), with only the ``outputs`` columns a pass reads.
+
+    By default every row is kept, joined to the registry's persons (NULL when unregistered);
+    ``persons`` instead keeps only the rows of the people it lists (``_alerted_people``).
+    """
     by_field = {c.field: c for c in columns}
     date_column = _col(event_date_field(columns), "f")
     has_village = "village" in by_field and by_field["village"].type == ColumnType.DIVISION
     has_name = "name" in by_field
     needs_household = any(c.field.startswith("household.") for c in spec.conditions)
-
+    available = {
+        "evidence_id": _evidence_id,
+        "person_index": lambda: _col("person_index", "f"),
+        "name": lambda: _col("name", "f") if has_name else _null("VARCHAR"),
+        "feed_village": lambda: _col("village", "f") if has_village else _null("VARCHAR"),
+        "id_region": lambda: _col("id_region", "f"),
+        "household_id": lambda: _col("household_id", "p"),
+        "member_id": lambda: _col("member_id", "p"),
+        "labour_capable": lambda: _col("labour_capable", "p"),
+        "measure": lambda: _measure_expression(spec),
+        "event_date": date_column.copy,
+        **{name: (lambda name=name: _col(name, "p")) for name in _CARRIED},
+    }
     where = [
         exp.not_(exp.Is(this=_col("person_index", "f"), expression=exp.Null())),
         _window_condition(date_column, window),
@@ -315,22 +342,12 @@ def _compile_person_rule(
         _condition_expression(c, columns=by_field, date_column=date_column) for c in spec.conditions
     ]
     matched = (
-        exp.select(
-            exp.alias_(_evidence_id(), "evidence_id"),
-            exp.alias_(_col("person_index", "f"), "person_index"),
-            exp.alias_(_col("name", "f") if has_name else _null("VARCHAR"), "name"),
-            exp.alias_(_col("village", "f") if has_village else _null("VARCHAR"), "feed_village"),
-            exp.alias_(_col("id_region", "f"), "id_region"),
-            exp.alias_(_col("household_id", "p"), "household_id"),
-            exp.alias_(_col("member_id", "p"), "member_id"),
-            exp.alias_(_measure_expression(spec), "measure"),
-            exp.alias_(date_column.copy(), "event_date"),
-        )
+        exp.select(*[exp.alias_(available[name](), name) for name in outputs])
         .from_(exp.alias_(exp.to_table(feed_table_name(spec.feed)), "f", table=True))
         .join(
-            exp.alias_(exp.to_table("persons"), "p", table=True),
+            exp.alias_(persons or exp.to_table("persons"), "p", table=True),
             on=exp.EQ(this=_col("person_index", "p"), expression=_col("person_index", "f")),
-            join_type="left",
+            join_type="inner" if persons is not None else "left",
         )
     )
     if needs_household:
@@ -339,38 +356,109 @@ def _compile_person_rule(
             on=exp.EQ(this=_col("household_id", "h"), expression=_col("household_id", "p")),
             join_type="left",
         )
-    matched = matched.where(exp.and_(*where))
+    return matched.where(exp.and_(*where))
 
-    person_key = exp.DPipe(
-        this=exp.Literal.string("p:"), expression=_col("person_index"), safe=True
-    )
+
+def _subject_keys(spec: RuleSpec, table: str | None = None) -> dict[str, exp.Expression]:
+    """The columns that tell subjects apart: a person, or a household (an unregistered
+    person, who has no household, stands alone)."""
     if spec.per == Per.HOUSEHOLD:
-        subject = exp.Case(
+        return {
+            "household_id": _col("household_id", table),
+            "lone_person": exp.Case(
+                ifs=[
+                    exp.If(
+                        this=exp.Is(this=_col("household_id", table), expression=exp.Null()),
+                        true=_col("person_index", table),
+                    )
+                ],
+            ),
+        }
+    return {"person_index": _col("person_index", table)}
+
+
+def _subject_key(spec: RuleSpec, table: str) -> exp.Expression:
+    """The subject's key, ``h:<household id>`` or ``p:<person index>``, from the columns of
+    ``_subject_keys``."""
+    if spec.per == Per.HOUSEHOLD:
+        return exp.Case(
             ifs=[
                 exp.If(
-                    this=exp.not_(exp.Is(this=_col("household_id"), expression=exp.Null())),
+                    this=exp.not_(exp.Is(this=_col("household_id", table), expression=exp.Null())),
                     true=exp.DPipe(
                         this=exp.Literal.string("h:"),
-                        expression=exp.cast(_col("household_id"), "VARCHAR"),
+                        expression=exp.cast(_col("household_id", table), "VARCHAR"),
                         safe=True,
                     ),
                 )
             ],
-            default=person_key,
+            default=exp.DPipe(
+                this=exp.Literal.string("p:"), expression=_col("lone_person", table), safe=True
+            ),
         )
-        member = _null("BIGINT")
-    else:
-        subject = person_key
-        member = exp.Max(this=_col("member_id"))
-    grouped = (
+    return exp.DPipe(
+        this=exp.Literal.string("p:"), expression=_col("person_index", table), safe=True
+    )
+
+
+def _alerted_people(spec: RuleSpec, alerted: exp.Select) -> exp.Select:
+    """The people whose feed rows make up an alerted subject's evidence, as ``persons`` rows
+    (NULL member and labour capacity when unregistered) with the subject's figures.
+
+    A person subject already carries their registry columns from the totals. A household's
+    members come from the registry; an unregistered person is their own subject
+    (``lone_person``), whom the LEFT JOIN leaves alone."""
+    if spec.per != Per.HOUSEHOLD:
+        return alerted
+    return (
         exp.select(
-            exp.alias_(subject, "subject_key"),
-            exp.alias_(exp.Max(this=_col("household_id")), "household_id"),
-            exp.alias_(member, "member_id"),
-            exp.alias_(exp.Max(this=_col("person_index")), "person_index"),
-            exp.alias_(exp.Max(this=_col("name")), "name"),
-            exp.alias_(exp.Max(this=_col("feed_village")), "feed_village"),
-            exp.alias_(exp.Max(this=_col("id_region")), "id_region"),
+            exp.alias_(
+                exp.func("COALESCE", _col("person_index", "p"), _col("lone_person", "a")),
+                "person_index",
+            ),
+            _col("household_id", "a"),
+            _col("member_id", "p"),
+            _col("labour_capable", "p"),
+            *[_col(name, "a") for name in _CARRIED],
+        )
+        .from_(exp.alias_(alerted.subquery(), "a", table=True))
+        .join(
+            exp.alias_(exp.to_table("persons"), "p", table=True),
+            on=exp.EQ(this=_col("household_id", "p"), expression=_col("household_id", "a")),
+            join_type="left",
+        )
+    )
+
+
+def _compile_person_rule(
+    spec: RuleSpec, *, columns: list[ColumnSpec], window: Window, thresholds: ResolvedThresholds
+) -> exp.Select:
+    """Aggregate first, keep the subjects over the threshold, then collect their evidence.
+
+    Carrying every group's evidence list through the aggregation costs memory and time in
+    proportion to the feed, while few groups raise an alert. So totals are computed over
+    narrow rows and filtered by population and threshold; then the feed rows are read again,
+    joined only to the people of the alerted subjects, for the evidence and descriptive
+    columns. Both passes keep the same rows of those subjects, so values, counts and evidence
+    are those of a single pass.
+    """
+    keys = _subject_keys(spec)
+    per_household = spec.per == Per.HOUSEHOLD
+    # A household's id is its key. A person is in the registry once (unique blind index),
+    # so all their rows join the same member, whose columns are carried for the evidence pass.
+    registry = () if per_household else ("household_id", "member_id", "labour_capable")
+    totals_rows = _matched_rows(
+        spec,
+        columns=columns,
+        window=window,
+        outputs=("person_index", "household_id", "measure", "event_date")
+        + registry[1:]
+        + (("evidence_id",) if spec.function == AggregateFunction.LATEST else ()),
+    )
+    totals = (
+        exp.select(
+            *[exp.alias_(expression, name) for name, expression in keys.items()],
+            *[exp.alias_(exp.Max(this=_col(name)), name) for name in registry],
             exp.alias_(
                 exp.cast(
                     _aggregate(
@@ -380,39 +468,76 @@ def _compile_person_rule(
                 ),
                 "value",
             ),
-            exp.alias_(exp.ArrayAgg(this=_col("evidence_id")), "evidence"),
             exp.alias_(exp.Count(this=exp.Star()), "row_count"),
         )
-        .from_(exp.alias_(matched.subquery(), "m", table=True))
-        .group_by(subject.copy())
+        .from_(exp.alias_(totals_rows.subquery(), "m", table=True))
+        .group_by(*[expression.copy() for expression in keys.values()])
     )
-    return _final_select(spec, grouped, thresholds)
-
-
-def _final_select(
-    spec: RuleSpec, grouped: exp.Select, thresholds: ResolvedThresholds
-) -> exp.Select:
-    household_id = _col("household_id", "g")
+    subject_columns = [*keys, *registry]
+    household_id = _col("household_id", "t")
     threshold = _threshold_expression(thresholds, household_id)
-    comparison = _COMPARE[spec.comparison](this=_col("value", "g"), expression=threshold.copy())
-    return (
+    alerted = (
         exp.select(
-            *[
-                _col(name, "g")
-                for name in RESULT_COLUMNS
-                if name != "threshold" and name != "evidence" and name != "row_count"
-            ],
+            *[_col(name, "t") for name in subject_columns],
+            _col("value", "t"),
             exp.alias_(threshold, "threshold"),
-            _col("evidence", "g"),
-            _col("row_count", "g"),
+            _col("row_count", "t"),
         )
-        .from_(exp.alias_(grouped.subquery(), "g", table=True))
+        .from_(exp.alias_(totals.subquery(), "t", table=True))
         .join(
             exp.alias_(exp.to_table("households"), "h", table=True),
             on=exp.EQ(this=_col("household_id", "h"), expression=household_id.copy()),
             join_type="left",
         )
-        .where(exp.and_(_population_condition(spec.population), comparison))
+        .where(
+            exp.and_(
+                _population_condition(spec.population),
+                _COMPARE[spec.comparison](this=_col("value", "t"), expression=threshold.copy()),
+            )
+        )
+    )
+
+    # One group per alerted subject: its key and the figures the totals found for it.
+    group = [
+        *dict.fromkeys([*keys, "household_id"]),
+        "value",
+        "threshold",
+        "row_count",
+    ]
+    evidence_rows = _matched_rows(
+        spec,
+        columns=columns,
+        window=window,
+        outputs=(
+            "evidence_id",
+            "person_index",
+            "name",
+            "feed_village",
+            "id_region",
+            "member_id",
+            *[name for name in group if name != "person_index"],
+        ),
+        persons=_alerted_people(spec, alerted).subquery(),
+    )
+    return (
+        exp.select(
+            exp.alias_(_subject_key(spec, "m"), "subject_key"),
+            _col("household_id", "m"),
+            exp.alias_(
+                _null("BIGINT") if per_household else exp.Max(this=_col("member_id", "m")),
+                "member_id",
+            ),
+            exp.alias_(exp.Max(this=_col("person_index", "m")), "person_index"),
+            exp.alias_(exp.Max(this=_col("name", "m")), "name"),
+            exp.alias_(exp.Max(this=_col("feed_village", "m")), "feed_village"),
+            exp.alias_(exp.Max(this=_col("id_region", "m")), "id_region"),
+            _col("value", "m"),
+            _col("threshold", "m"),
+            exp.alias_(exp.ArrayAgg(this=_col("evidence_id", "m")), "evidence"),
+            _col("row_count", "m"),
+        )
+        .from_(exp.alias_(evidence_rows.subquery(), "m", table=True))
+        .group_by(*[_col(name, "m") for name in group])
     )
 
 

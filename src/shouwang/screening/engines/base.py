@@ -47,7 +47,7 @@ class ParquetTable:
 
     For registries too large to pass as Arrow (a province: 20 million persons would hold
     about 2 GB in this process); the files follow ``PERSONS_SCHEMA`` or ``HOUSEHOLDS_SCHEMA``.
-    The DuckDB engine reads them; the Spark engine takes Arrow tables only.
+    Both engines read them where they lie (for Spark on a cluster, on storage executors see).
     """
 
     paths: tuple[Path, ...]

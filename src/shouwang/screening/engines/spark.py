@@ -24,7 +24,14 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from sqlglot import exp
 
-from shouwang.screening.engines.base import EngineUnavailable, FeedInput, ScreeningInputs
+from shouwang.screening.engines.base import (
+    HOUSEHOLDS_SCHEMA,
+    PERSONS_SCHEMA,
+    EngineUnavailable,
+    FeedInput,
+    ParquetTable,
+    ScreeningInputs,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -154,8 +161,12 @@ def _spark_schema(schema: pa.Schema):
 
 
 def _snapshot_frame(
-    spark: SparkSession, table: pa.Table, name: str, work_dir: Path | None
+    spark: SparkSession, table: pa.Table | ParquetTable, name: str, work_dir: Path | None
 ) -> DataFrame:
+    if isinstance(table, ParquetTable):
+        # Already on disk (a province's registry): read where it lies, in the snapshot's types.
+        schema = PERSONS_SCHEMA if name == "persons" else HOUSEHOLDS_SCHEMA
+        return spark.read.schema(_spark_schema(schema)).parquet(*(str(p) for p in table.paths))
     if work_dir is None:
         return spark.createDataFrame(table)
     path = Path(work_dir) / f"{name}.parquet"
