@@ -15,7 +15,9 @@ from shouwang.screening.tasks import screening_run_submit
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_worker_fails_interrupted_runs_and_imports_then_works_the_queue(settings):
+def test_worker_fails_interrupted_runs_and_imports_then_works_the_queue(
+    settings, committed_divisions
+):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     run = ScreeningRun.objects.create(period="2026-10", status=RunStatus.RUNNING)
     batch = FeedBatch.objects.create(

@@ -18,12 +18,14 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from django.db import connection, models, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, ProtectedError, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from shouwang.core import crypto
 from shouwang.core.audit import audit_event, model_snapshot
 from shouwang.core.choices import AuditAction
+from shouwang.core.exceptions import ApplicationError
 from shouwang.core.idnumber import IdNumber
 from shouwang.core.models import AuditEvent, User
 from shouwang.registry.choices import Relation
@@ -356,7 +358,14 @@ def households_bulk_delete(
                 )
             )
             deleted += 1
-        Household.objects.filter(pk__in=chunk).delete()
+        try:
+            Household.objects.filter(pk__in=chunk).delete()
+        except ProtectedError as exc:
+            numbers = sorted({str(getattr(obj, "household", obj)) for obj in exc.protected_objects})[:5]
+            raise ApplicationError(
+                _("以下农户已有识别/风险消除流程或研判、排查记录，不能删除：%(numbers)s")
+                % {"numbers": "、".join(numbers)}
+            ) from None
     _insert(audit_rows)
     return deleted
 

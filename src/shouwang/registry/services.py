@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
 from shouwang.core import crypto
@@ -195,7 +196,13 @@ def household_delete(*, actor: User | None, household: Household) -> None:
         before=model_snapshot(household),
         subject=subject,
     )
-    household.delete()
+    try:
+        household.delete()
+    except ProtectedError:
+        # Cases, reviews and campaign checks keep the household's procedural record.
+        raise ApplicationError(
+            _("该户已有识别/风险消除流程或研判、排查记录，不能删除；如已迁出请修改其档案")
+        ) from None
 
 
 def _check_id_free(member: Member) -> None:
