@@ -6,6 +6,10 @@ urlpatterns = [
     path("", include("shouwang.registry.urls")),
     path("registry/io/", include("shouwang.registry.io_urls")),
     path("screening/", include("shouwang.screening.urls")),
+    path("cases/", include("shouwang.cases.urls")),
+    path("leads/", include("shouwang.cases.lead_urls")),
+    path("apply/", include("shouwang.cases.public_urls")),
+    path("routines/", include("shouwang.cases.routine_urls")),
     path("api/", include("shouwang.api.urls")),
     path("admin/", admin.site.urls),
 ]

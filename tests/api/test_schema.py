@@ -36,6 +36,44 @@ EXPECTED_OPERATIONS = {
     "/api/alerts/{id}/evidence/": {"get"},
     "/api/policy-values/": {"get", "post"},
     "/api/policy-values/{id}/": {"get", "put", "patch", "delete"},
+    "/api/leads/": {"get", "post"},
+    "/api/leads/{id}/": {"get"},
+    "/api/leads/{id}/close/": {"post"},
+    "/api/leads/{id}/open-case/": {"post"},
+    "/api/cases/": {"get", "post"},
+    "/api/cases/{id}/": {"get"},
+    "/api/cases/{id}/transitions/": {"get"},
+    # One action per workflow verb (cases.choices.CaseVerb).
+    **{
+        f"/api/cases/{{id}}/{verb}/": {"post"}
+        for verb in (
+            "apply",
+            "nominate",
+            "verify",
+            "review",
+            "review-reject",
+            "object",
+            "close-notice",
+            "township-approve",
+            "township-return",
+            "township-reject",
+            "approve",
+            "district-return",
+            "reject",
+            "withdraw",
+        )
+    },
+    "/api/meetings/": {"get", "post"},
+    "/api/meetings/{id}/": {"get", "patch"},
+    "/api/meetings/agenda/": {"get"},
+    "/api/meetings/missing/": {"get"},
+    "/api/reviews/": {"get", "post"},
+    "/api/reviews/{id}/": {"get"},
+    "/api/reviews/missing/": {"get"},
+    "/api/campaigns/": {"get", "post"},
+    "/api/campaigns/{id}/": {"get"},
+    "/api/campaigns/{id}/checks/": {"get", "post"},
+    "/api/campaigns/{id}/progress/": {"get"},
 }
 
 

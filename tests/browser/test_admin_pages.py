@@ -12,7 +12,7 @@ from django.conf import settings
 from shouwang.core.choices import Role
 from shouwang.screening.models import FeedBatch
 from tests import factories as f
-from tests.browser.test_village_cadre import VIEWPORTS, browser  # noqa: F401 (fixture)
+from tests.browser.conftest import VIEWPORTS
 from tests.screening.staging import stage_rows
 
 PASSWORD = "admin-password-1"

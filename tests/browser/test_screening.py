@@ -9,10 +9,8 @@ list, the alert page and the dashboard at phone and desktop width go to var/scre
 """
 
 import csv
-import os
 import re
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -22,40 +20,13 @@ from shouwang.registry import choices as rc
 from shouwang.screening.choices import AlertStatus, BatchStatus
 from shouwang.screening.models import Alert, FeedBatch, ScreeningRun
 from tests import factories as f
+from tests.browser.conftest import VIEWPORTS
 from tests.screening.helpers import PERIOD, patient
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "district-password-1"
-VIEWPORTS = [(375, 812), (1280, 800)]
 MEDICAL_12M_NAME = "近12个月医疗自付费用较高"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"CI is set but {CHROMIUM} is missing: install Debian's chromium package")
-        pytest.skip(
-            f"{CHROMIUM} is not installed (apt install chromium); with CI set this fails instead"
-        )
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    playwright = sync_playwright().start()
-    chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-    yield chromium
-    chromium.close()
-    playwright.stop()
 
 
 #: The medical source's headers, as the 医保局 names them in its monthly export.

@@ -4,9 +4,7 @@ Drives Debian's Chromium through Playwright against pytest-django's live server,
 screenshots of every page at phone and desktop width in var/screenshots/ for a human to look at.
 """
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -14,41 +12,12 @@ from django.conf import settings
 from shouwang.core.choices import Role
 from shouwang.registry import choices as c
 from tests import factories as f
+from tests.browser.conftest import VIEWPORTS
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "cadre-password-1"
 MASKED_ID = re.compile(r"\d{6}\*{8}\d{3}[\dX]")
-VIEWPORTS = [(375, 812), (1280, 800)]
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"CI is set but {CHROMIUM} is missing: install Debian's chromium package")
-        pytest.skip(
-            f"{CHROMIUM} is not installed (apt install chromium); with CI set this fails instead"
-        )
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls
-    # (the live server's 404 check aside) are plain synchronous code.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    playwright = sync_playwright().start()
-    chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-    yield chromium
-    chromium.close()
-    playwright.stop()
 
 
 @pytest.fixture

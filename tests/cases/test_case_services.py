@@ -463,3 +463,22 @@ def test_five_steps_mark_the_household_risk_eliminated(users):
     assert household.identified_month == "202601"  # the record stays
     with pytest.raises(ApplicationError, match="风险未消除"):
         elimination_open(actor=users["village_cadre"], household=household)
+
+
+def test_a_household_with_a_case_cannot_be_deleted(household, users):
+    from shouwang.registry.models import Household
+    from shouwang.registry.services import household_delete
+
+    _case(household, users)
+    with pytest.raises(ApplicationError, match="不能删除"):
+        household_delete(actor=users["village_cadre"], household=household)
+    assert Household.objects.filter(pk=household.pk).exists()
+    assert not AuditEvent.objects.filter(target_type="registry.household", action="delete").exists()
+
+
+def test_bulk_delete_names_the_households_it_cannot_delete(household, users):
+    from shouwang.registry.bulk import households_bulk_delete
+
+    _case(household, users)
+    with pytest.raises(ApplicationError, match=household.household_number):
+        households_bulk_delete(actor=None, household_ids=[household.pk])

@@ -64,7 +64,18 @@ def test_levels_act_in_order_village_then_township_then_district():
     assert levels[CaseVerb.VERIFY] == "village"
     assert levels[CaseVerb.TOWNSHIP_APPROVE] == "township"
     assert levels[CaseVerb.APPROVE] == "district"
-    assert w.level_roles(None) == frozenset().union(*w.LEVEL_ROLES.values())
+
+
+
+def test_withdrawal_belongs_to_the_level_holding_the_case_and_those_above():
+    kind = CaseKind.IDENTIFICATION
+    withdraw = w.transition_for(kind, CaseState.VERIFICATION, CaseVerb.WITHDRAW)
+    everyone = frozenset().union(*w.LEVEL_ROLES.values())
+    assert w.acting_roles(kind, CaseState.VERIFICATION, withdraw) == everyone
+    at_district = w.acting_roles(kind, CaseState.DISTRICT_DECISION, withdraw)
+    assert at_district == w.LEVEL_ROLES["district"]
+    at_township = w.acting_roles(kind, CaseState.TOWNSHIP_REVIEW, withdraw)
+    assert "village_cadre" not in at_township and "township_staff" in at_township
 
 
 def test_closing_the_notice_and_elimination_need_their_guards():

@@ -11,6 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from shouwang.cases.choices import LeadChannel
+from shouwang.cases.models import Lead
 from shouwang.core import crypto
 from shouwang.core.choices import Role
 from shouwang.core.models import AuditEvent
@@ -510,11 +512,22 @@ def test_open_a_lead(client, district_staff, three_villages):
         reverse("screening:alert_open_lead", args=[alert.pk]), {"note": "需入户走访核实收入"}
     )
 
+    # The lead is created with the alert as its source, and its page opens.
+    lead = Lead.objects.get(alert=alert)
     assert response.status_code == 302
+    assert response["Location"] == reverse("leads:lead_detail", args=[lead.pk])
+    assert (lead.channel, lead.household, lead.description) == (
+        LeadChannel.DEPARTMENT_ALERT,
+        alert.household,
+        "需入户走访核实收入",
+    )
     alert.refresh_from_db()
     assert alert.status == AlertStatus.LEAD_OPENED
     assert alert.resolution_note == "需入户走访核实收入"
-    assert "已将该预警转为线索" in text_of(client.get(detail_url(alert)))
+    assert "已将该预警转为线索" in text_of(client.get(response["Location"]))
+    # The alert's page links to the lead it became.
+    page = client.get(reverse("screening:alert_detail", args=[alert.pk])).content.decode()
+    assert reverse("leads:lead_detail", args=[lead.pk]) in page
 
 
 def test_a_decided_alert_refuses_another_decision_with_the_reason(

@@ -25,6 +25,8 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from shouwang.api import screening_serializers as s
+from shouwang.api.case_serializers import AlertLeadSerializer
+from shouwang.cases.services import lead_from_alert
 from shouwang.policy import selectors as policy_selectors
 from shouwang.policy import services as policy_services
 from shouwang.policy.models import PolicyValue
@@ -427,19 +429,24 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         summary=_("转为线索"),
-        description=_TRIAGE_NOTE,
+        description=_(
+            "区县、乡镇工作人员和村干部可处理本辖区的预警；每次处理记入审计日志。"
+            "应答中的 lead 为新建线索的编号（见 /api/leads/{id}/）。"
+        ),
         request=s.AlertOpenLeadSerializer,
-        responses={200: s.AlertDetailSerializer},
+        responses={200: AlertLeadSerializer},
     )
     @action(detail=True, methods=["post"], url_path="open-lead", filter_backends=[])
     def open_lead(self, request, pk=None):
         alert = self.get_object()
         serializer = s.AlertOpenLeadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        alert = services.alert_open_lead(
+        lead = lead_from_alert(
             actor=request.user, alert=alert, note=serializer.validated_data["note"]
         )
-        return Response(s.AlertDetailSerializer(alert).data)
+        alert = selectors.alert_get(actor=request.user, pk=alert.pk)
+        alert.opened_lead_id = lead.pk
+        return Response(AlertLeadSerializer(alert).data)
 
     @extend_schema(
         summary=_("可交办的网格员"),

@@ -2,7 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
-from shouwang.api import screening_views
+from shouwang.api import case_views, routine_views, screening_views
 from shouwang.api.auth import ObtainTokenView
 from shouwang.api.views import DivisionViewSet, HouseholdViewSet, MemberViewSet
 
@@ -18,6 +18,11 @@ router.register("rules", screening_views.RuleViewSet, basename="rule")
 router.register("screening-runs", screening_views.ScreeningRunViewSet, basename="screening-run")
 router.register("alerts", screening_views.AlertViewSet, basename="alert")
 router.register("policy-values", screening_views.PolicyValueViewSet, basename="policy-value")
+router.register("leads", case_views.LeadViewSet, basename="lead")
+router.register("cases", case_views.CaseViewSet, basename="case")
+router.register("meetings", routine_views.MeetingViewSet, basename="meeting")
+router.register("reviews", routine_views.ReviewViewSet, basename="review")
+router.register("campaigns", routine_views.CampaignViewSet, basename="campaign")
 
 urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="token"),

@@ -49,7 +49,7 @@ def elimination_criteria(household: Household, *, today: dt.date) -> list[Criter
             _("人均纯收入稳定高于当年监测范围"),
             line is not None and income > line,
             _("人均纯收入 %(income)s 元，监测范围 %(line)s 元")
-            % {"income": income, "line": line if line is not None else _("未设置")},
+            % {"income": income, "line": f"{line:.2f}" if line is not None else _("未设置")},
         )
     )
 

@@ -3,17 +3,23 @@
 A case's state changes only through ``cases.services.case_act``, which appends a
 ``CaseTransition`` with what the step recorded; the case row carries the current state and the
 figures later steps and lists need (notice dates, the visit's income, the proposal).
+
+The routine work (monthly village meeting, quarterly review, yearly campaign) follows at the
+end; its writes are in ``routine_services``.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from shouwang.cases import choices as c
+from shouwang.cases import routine_choices as rc
 from shouwang.core.models import BaseModel, Division
 from shouwang.registry.choices import MonitoringCategory
+from shouwang.registry.models import MONTH_VALIDATOR
 
 
 class Lead(BaseModel):
@@ -215,3 +221,205 @@ class CaseAttachment(BaseModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+# --- routine work: monthly meeting, quarterly review, yearly campaign ----------------------
+
+QUARTER_VALIDATOR = RegexValidator(r"^20\d{2}Q[1-4]$", _("季度格式为 2026Q4"))
+
+
+class VillageMeeting(BaseModel):
+    """A village's monthly monitoring meeting (月工作会议), held even when nothing is new.
+
+    The agenda (``items``) is filled in from the data when the meeting is recorded and kept
+    as it was, so the minutes do not change when the cases and alerts move on.
+    """
+
+    village = models.ForeignKey(
+        Division, verbose_name=_("行政村（社区）"), on_delete=models.PROTECT, related_name="+"
+    )
+    #: The month the meeting is for, ``YYYYMM`` like the registry's months.
+    month = models.CharField(_("会议月份"), max_length=6, validators=[MONTH_VALIDATOR])
+    held_on = models.DateField(_("召开日期"))
+    attendees = models.TextField(_("参会人员"))
+    attendee_count = models.PositiveSmallIntegerField(_("参会人数"))
+    summary = models.TextField(_("会议纪要"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("村月工作会议")
+        verbose_name_plural = _("村月工作会议")
+        ordering = ["-month", "village_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["village", "month"],
+                name="%(app_label)s_%(class)s_unique_village_month",
+                violation_error_message=_("该村本月的工作会议已登记"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.village} {self.month[:4]}年{int(self.month[4:])}月工作会议"
+
+
+class MeetingItem(models.Model):
+    """One agenda item: what Shouwang found (a snapshot) and what the meeting decided."""
+
+    meeting = models.ForeignKey(VillageMeeting, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveSmallIntegerField(_("序号"))
+    kind = models.CharField(_("议题"), max_length=24, choices=rc.AgendaKind.choices)
+    count = models.PositiveIntegerField(_("数量"), default=0)
+    #: ``[{"text": ..., "type": "household"|"alert"|"lead"|"case", "id": pk}, ...]``
+    details = models.JSONField(_("明细"), default=list, blank=True)
+    decision = models.TextField(_("研究意见"), blank=True)
+
+    class Meta:
+        verbose_name = _("会议议题")
+        verbose_name_plural = _("会议议题")
+        ordering = ["meeting_id", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "kind"], name="%(app_label)s_%(class)s_unique_meeting_kind"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
+
+
+class QuarterlyReview(BaseModel):
+    """A quarter's risk review (季度研判) of one monitored household not yet risk-eliminated."""
+
+    household = models.ForeignKey(
+        "registry.Household",
+        verbose_name=_("农户"),
+        on_delete=models.PROTECT,
+        related_name="quarterly_reviews",
+    )
+    #: ``2026Q4``: the quarter of ``reviewed_on``.
+    quarter = models.CharField(_("季度"), max_length=6, validators=[QUARTER_VALIDATOR])
+    reviewed_on = models.DateField(_("研判日期"))
+    risk_present = models.BooleanField(_("风险仍然存在"))
+    plan_needs_change = models.BooleanField(_("帮扶方案需要调整"))
+    note = models.TextField(_("研判意见"), blank=True)
+    reviewers = models.CharField(_("研判人员"), max_length=200)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("季度风险研判")
+        verbose_name_plural = _("季度风险研判")
+        ordering = ["-quarter", "household_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household", "quarter"],
+                name="%(app_label)s_%(class)s_unique_household_quarter",
+                violation_error_message=_("该户本季度已经研判过"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household} {self.quarter}"
+
+
+class Campaign(BaseModel):
+    """The yearly campaign (集中排查 / 动态管理) over a county or a township."""
+
+    name = models.CharField(_("名称"), max_length=100)
+    scope = models.ForeignKey(
+        Division, verbose_name=_("排查范围"), on_delete=models.PROTECT, related_name="+"
+    )
+    starts_on = models.DateField(_("开始日期"))
+    ends_on = models.DateField(_("结束日期"))
+    note = models.TextField(_("工作要求"), blank=True)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("发起人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("集中排查")
+        verbose_name_plural = _("集中排查")
+        ordering = ["-starts_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")),
+                name="%(app_label)s_%(class)s_ends_after_start",
+                violation_error_message=_("结束日期不能早于开始日期"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CampaignCheck(BaseModel):
+    """One household checked in a campaign, with the natural changes applied to the registry."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="checks")
+    household = models.ForeignKey(
+        "registry.Household",
+        verbose_name=_("农户"),
+        on_delete=models.PROTECT,
+        related_name="campaign_checks",
+    )
+    #: The household's village when checked: progress is counted per village.
+    village = models.ForeignKey(
+        Division, verbose_name=_("行政村（社区）"), on_delete=models.PROTECT, related_name="+"
+    )
+    checked_on = models.DateField(_("排查日期"))
+    checker = models.CharField(_("排查人"), max_length=100)
+    result = models.CharField(_("排查结果"), max_length=16, choices=rc.CheckResult.choices)
+    note = models.TextField(_("情况说明"), blank=True)
+    #: What was applied: ``[{"change": "birth"|"death"|..., "member_id": pk, "name": ...}]``.
+    changes = models.JSONField(_("已更新的人口变动"), default=list, blank=True)
+    #: The lead opened for a new risk found in the check.
+    lead = models.ForeignKey(
+        Lead,
+        verbose_name=_("生成的线索"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("排查记录")
+        verbose_name_plural = _("排查记录")
+        ordering = ["campaign_id", "village_id", "household_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "household"],
+                name="%(app_label)s_%(class)s_unique_campaign_household",
+                violation_error_message=_("该户在本次排查中已登记"),
+            )
+        ]
+        indexes = [models.Index(fields=["campaign", "village"], name="campaign_check_village")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} {self.household}"

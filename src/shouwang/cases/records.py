@@ -15,8 +15,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from shouwang.cases.choices import ReviewResult
-from shouwang.cases.workflow import Record
+from shouwang.cases.choices import CaseKind, ReviewResult
+from shouwang.cases.workflow import Record, Transition
 from shouwang.registry.choices import EliminationMethod, MonitoringCategory, RiskType
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal(0)}
@@ -172,3 +172,11 @@ RECORD_FORMS: dict[str, type[StepRecordForm]] = {
     Record.REASON: ReasonRecord,
     Record.REQUIRED_REASON: RequiredReasonRecord,
 }
+
+
+def record_form_class(kind: str, transition: Transition) -> type[StepRecordForm]:
+    """The form ``transition`` records with in a case of ``kind``: an identification's home
+    visit must also propose the category and risk types."""
+    if transition.record == Record.HOME_VISIT and kind == CaseKind.IDENTIFICATION:
+        return HomeVisitIdentificationRecord
+    return RECORD_FORMS[transition.record]

@@ -28,9 +28,10 @@ from shouwang.cases.choices import (
     LeadStatus,
     ReviewResult,
 )
+from shouwang.cases.criteria import elimination_criteria
 from shouwang.cases.deadlines import add_days
 from shouwang.cases.models import Case, CaseTransition, Lead
-from shouwang.cases.records import RECORD_FORMS, HomeVisitIdentificationRecord, StepRecordForm
+from shouwang.cases.records import record_form_class
 from shouwang.core import crypto
 from shouwang.core.audit import audit_record, model_snapshot
 from shouwang.core.choices import AuditAction, DivisionLevel
@@ -422,16 +423,13 @@ def elimination_open(
 
 def can_act(actor: User | None, case: Case, transition: workflow.Transition) -> bool:
     """Whether the actor's role and area let them take ``transition`` on ``case``."""
-    if not has_role(actor, workflow.level_roles(transition.level)):
+    if not has_role(actor, workflow.acting_roles(case.kind, case.state, transition)):
         return False
     return division_in_area(actor, case.village_id)
 
 
 def _validate(case: Case, transition: workflow.Transition, data: dict[str, Any]) -> dict:
-    form_class: type[StepRecordForm] = RECORD_FORMS[transition.record]
-    if transition.record == workflow.Record.HOME_VISIT and case.kind == CaseKind.IDENTIFICATION:
-        form_class = HomeVisitIdentificationRecord
-    form = form_class(data)
+    form = record_form_class(case.kind, transition)(data)
     if form.is_valid():
         record = form.as_record()
         wanted = {
@@ -484,34 +482,39 @@ def case_act(
         )
     record = _validate(case, transition, data or {})
     today = today or timezone.localdate()
-    _check_guards(case, transition, today)
+    problem = guard_problem(case, transition, today)
+    if problem is not None:
+        raise problem
     return _step(actor=actor, case=case, transition=transition, record=record, today=today)
 
 
 def _level_text(level: str | None) -> str:
     if level is None:
-        return _("村、乡镇或区县工作人员")
+        return _("当前办理层级或其上级的工作人员")
     return _("%(level)s工作人员") % {"level": ActingLevel(level).label}
 
 
-def _check_guards(case: Case, transition: workflow.Transition, today: dt.date) -> None:
+def guard_problem(
+    case: Case, transition: workflow.Transition, today: dt.date
+) -> ApplicationError | None:
+    """Why ``transition`` cannot be taken on ``today`` (the notice runs, criteria unmet), as
+    the error ``case_act`` would raise; None when its guards hold."""
     for guard in transition.guards:
         if guard == workflow.Guard.NOTICE_OVER:
             if case.notice_ends_on is None or today <= case.notice_ends_on:
-                raise ApplicationError(
+                return ApplicationError(
                     _("公示期至 %(end)s 结束，期满后才能提交乡镇审核")
                     % {"end": case.notice_ends_on}
                 )
         elif guard == workflow.Guard.CRITERIA_MET:
-            from shouwang.cases.criteria import elimination_criteria
-
             unmet = [c for c in elimination_criteria(case.household, today=today) if not c.met]
             if unmet:
-                raise ApplicationError(
+                return ApplicationError(
                     _("风险消除条件未满足：%(items)s")
                     % {"items": "；".join(str(c.label) for c in unmet)},
                     extra={"errors": {"criteria": [str(c.label) for c in unmet]}},
                 )
+    return None
 
 
 def _step(

@@ -168,10 +168,20 @@ def transitions_from(kind: str, state: str) -> list[Transition]:
     return [t for t in TRANSITIONS if kind in t.kinds and state in t.sources]
 
 
-def level_roles(level: str | None) -> frozenset[str]:
-    if level is None:
-        return frozenset().union(*LEVEL_ROLES.values())
-    return LEVEL_ROLES[level]
+LEVEL_ORDER = (ActingLevel.VILLAGE, ActingLevel.TOWNSHIP, ActingLevel.DISTRICT)
+
+
+def acting_roles(kind: str, state: str, transition: Transition) -> frozenset[str]:
+    """Roles that may take ``transition`` from ``state``.
+
+    A step without a level of its own (withdrawal) belongs to whoever holds the case now
+    and the levels above: a village cannot withdraw a case the district is deciding.
+    """
+    if transition.level is not None:
+        return LEVEL_ROLES[transition.level]
+    holders = [t.level for t in transitions_from(kind, state) if t.level is not None]
+    lowest = min((LEVEL_ORDER.index(level) for level in holders), default=0)
+    return frozenset().union(*(LEVEL_ROLES[level] for level in LEVEL_ORDER[lowest:]))
 
 
 def step_index(kind: str, state: str) -> int | None:

@@ -15,6 +15,8 @@ def navigation(request: HttpRequest) -> dict[str, bool]:
         return {}
     return {
         "nav_registry_io": can_edit_registry(user),
+        # Leads, cases and the village routines are the same people's work.
+        "nav_cases": can_edit_registry(user),
         "nav_screening": can_view_screening(user),
         "nav_policy": can_view_policy(user),
     }

@@ -152,15 +152,17 @@ def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
             form.add_error(target, message)
 
 
-def _with_all_label(choices: Any, label: Any) -> list[tuple[str, Any]]:
+def with_all_label(choices: Any, label: Any) -> list[tuple[str, Any]]:
+    """Choices for a filter dropdown, with an "all" entry first."""
     return [("", label)] + [(value, text) for value, text in choices if value != ""]
 
 
-def household_filter_form(form: forms.Form, *, actor: User | None) -> forms.Form:
-    """Adapt a HouseholdFilterSet form for the page: division dropdowns from the actor's area.
+def area_dropdowns(form: forms.Form, *, actor: User | None) -> None:
+    """Turn a filter form's ``township`` and ``village`` fields into dropdowns of the actor's
+    area, shared by every list page.
 
-    A dropdown with a single possible division (a village cadre's one village) is dropped, since
-    the area already limits the list to it. Call before the filterset's ``qs``.
+    A dropdown with a single possible division (a village cadre's one village) is dropped,
+    since the area already limits the list to it.
     """
     township = (form.data.get("township") or "").strip()
     townships = [(d.code, d.name) for d in townships_for(actor=actor)]
@@ -168,7 +170,7 @@ def household_filter_form(form: forms.Form, *, actor: User | None) -> forms.Form
     if township or len(townships) <= 1 or village:
         villages = [
             (d.code, d.name if township or not d.parent_id else f"{d.parent.name} {d.name}")
-            for d in villages_for(actor=actor, township=township)
+            for d in villages_for(actor=actor, township=township).select_related("parent")
         ]
     else:
         # A whole county's villages (214 in Wulong) make a long list and a slow page; they
@@ -181,12 +183,18 @@ def household_filter_form(form: forms.Form, *, actor: User | None) -> forms.Form
         if len(choices) <= 1 and not (name == "village" and (township or village)):
             del form.fields[name]
         else:
-            form.fields[name].widget = forms.Select(choices=_with_all_label(choices, all_label))
+            form.fields[name].widget = forms.Select(choices=with_all_label(choices, all_label))
     if "township" in form.fields and "village" in form.fields:
         # A village of the old township would match nothing in the new one.
         form.fields["township"].widget.attrs["hx-on:change"] = (
             "this.form.elements.village.value = ''"
         )
+
+
+def household_filter_form(form: forms.Form, *, actor: User | None) -> forms.Form:
+    """Adapt a HouseholdFilterSet form for the page: division dropdowns from the actor's area.
+    Call before the filterset's ``qs``."""
+    area_dropdowns(form, actor=actor)
     for name in (
         "household_type",
         "monitoring_category",
@@ -196,7 +204,7 @@ def household_filter_form(form: forms.Form, *, actor: User | None) -> forms.Form
     ):
         field = form.fields[name]
         # The widget renders its own copy of the choices; the field keeps validating the same values.
-        field.widget.choices = _with_all_label(field.choices, _("全部"))
+        field.widget.choices = with_all_label(field.choices, _("全部"))
     form.fields["q"].widget.input_type = "search"
     form.fields["q"].widget.attrs.update({"placeholder": _("户主、成员姓名或完整身份证号")})
     form.fields.pop("grid_member_id", None)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shouwang.core.exceptions import ApplicationError
 from shouwang.core.models import User
-from shouwang.registry.selectors import townships_for, villages_for
+from shouwang.registry.forms import area_dropdowns, with_all_label
 from shouwang.screening import services
 from shouwang.screening.choices import AlertStatus, Engine
 from shouwang.screening.filters import AlertFilterSet
@@ -36,10 +36,6 @@ class AlertPageFilterSet(AlertFilterSet):
         return queryset.filter(status=value) if value else queryset
 
 
-def _with_all_label(choices: Any, label: Any) -> list[tuple[str, Any]]:
-    return [("", label)] + [(value, text) for value, text in choices if value != ""]
-
-
 #: Filters kept in the query string but not offered as dropdowns (links from other pages).
 HIDDEN_FILTERS = ("household", "run", "after_elimination")
 
@@ -51,31 +47,10 @@ def alert_filter_form(form: forms.Form, *, actor: User | None) -> forms.Form:
     county's villages are offered once a township is chosen, and a dropdown with one possible
     division (a village cadre's village) is left out.
     """
-    township = (form.data.get("township") or "").strip()
-    townships = [(d.code, d.name) for d in townships_for(actor=actor)]
-    village = (form.data.get("village") or "").strip()
-    if township or len(townships) <= 1 or village:
-        villages = [
-            (d.code, d.name if township or not d.parent_id else f"{d.parent.name} {d.name}")
-            for d in villages_for(actor=actor, township=township).select_related("parent")
-        ]
-    else:
-        villages = []
-    for name, choices, all_label in (
-        ("township", townships, _("全部乡镇（街道）")),
-        ("village", villages, _("全部村（社区）")),
-    ):
-        if len(choices) <= 1 and not (name == "village" and (township or village)):
-            del form.fields[name]
-        else:
-            form.fields[name].widget = forms.Select(choices=_with_all_label(choices, all_label))
-    if "township" in form.fields and "village" in form.fields:
-        form.fields["township"].widget.attrs["hx-on:change"] = (
-            "this.form.elements.village.value = ''"
-        )
+    area_dropdowns(form, actor=actor)
     for name in ("risk_type", "severity", "status"):
         field = form.fields[name]
-        field.widget.choices = _with_all_label(field.choices, _("全部"))
+        field.widget.choices = with_all_label(field.choices, _("全部"))
     form.fields["rule"].empty_label = _("全部规则")
     form.fields["source"].empty_label = _("全部数据来源")
     form.fields["unregistered"].widget = forms.Select(

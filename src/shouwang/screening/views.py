@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from shouwang.cases.services import lead_from_alert
 from shouwang.core.exceptions import ApplicationError, PermissionDenied
 from shouwang.core.models import AuditEvent
 from shouwang.core.views import denied_as_403, roles_only
@@ -261,16 +262,14 @@ def alert_open_lead(request: HttpRequest, pk: int) -> HttpResponse:
     form = LeadForm(request.POST)
     if form.is_valid():
         try:
-            services.alert_open_lead(
-                actor=request.user, alert=alert, note=form.cleaned_data["note"]
-            )
+            lead = lead_from_alert(actor=request.user, alert=alert, note=form.cleaned_data["note"])
         except PermissionDenied:
             raise
         except ApplicationError as exc:
             _service_error(form, exc)
         else:
             messages.success(request, _("已将该预警转为线索，等待识别认定。"))
-            return redirect("screening:alert_detail", pk=alert.pk)
+            return redirect("leads:lead_detail", pk=lead.pk)
     return _render_detail(request, alert, lead_form=form, open_action="lead")
 
 

@@ -172,6 +172,14 @@ SPECTACULAR_SETTINGS = {
         "AlertStatusEnum": "shouwang.screening.choices.AlertStatus",
         "RunStatusEnum": "shouwang.screening.choices.RunStatus",
         "BatchStatusEnum": "shouwang.screening.choices.BatchStatus",
+        "LeadStatusEnum": "shouwang.cases.choices.LeadStatus",
+        "CaseKindEnum": "shouwang.cases.choices.CaseKind",
+        "CaseStateEnum": "shouwang.cases.choices.CaseState",
+        "CaseVerbEnum": "shouwang.cases.choices.CaseVerb",
+        "MonitoringCategoryEnum": "shouwang.registry.choices.MonitoringCategory",
+        "EliminationMethodEnum": "shouwang.registry.choices.EliminationMethod",
+        "AgendaKindEnum": "shouwang.cases.routine_choices.AgendaKind",
+        "CheckResultEnum": "shouwang.cases.routine_choices.CheckResult",
     },
 }
 
