@@ -136,9 +136,17 @@ def test_department_officers_are_refused_and_see_no_menu_entry(
 def test_list_shows_open_cases_nearest_limit_first_with_urgency_in_words(client, users):
     today = timezone.localdate()
     relaxed, near, overdue = (_case() for _ in range(3))
-    Case.objects.filter(pk=relaxed.pk).update(due_on=today + dt.timedelta(days=10))
-    Case.objects.filter(pk=near.pk).update(due_on=today + dt.timedelta(days=2), green_channel=True)
-    Case.objects.filter(pk=overdue.pk).update(due_on=today - dt.timedelta(days=3))
+    Case.objects.filter(pk=relaxed.pk).update(
+        due_on=today + dt.timedelta(days=10), next_due_on=today + dt.timedelta(days=10)
+    )
+    Case.objects.filter(pk=near.pk).update(
+        due_on=today + dt.timedelta(days=2),
+        next_due_on=today + dt.timedelta(days=2),
+        green_channel=True,
+    )
+    Case.objects.filter(pk=overdue.pk).update(
+        due_on=today - dt.timedelta(days=3), next_due_on=today - dt.timedelta(days=3)
+    )
     finished = walk(_case(), IDENTIFICATION_PATH, users)
     assert finished.state == CaseState.APPROVED
     client.force_login(users["township_staff"])

@@ -482,3 +482,26 @@ def test_bulk_delete_names_the_households_it_cannot_delete(household, users):
     _case(household, users)
     with pytest.raises(ApplicationError, match=household.household_number):
         households_bulk_delete(actor=None, household_ids=[household.pk])
+
+
+def test_a_province_step_limit_in_working_days_sets_the_nearer_deadline(household, users):
+    from shouwang.policy.models import PolicyValue
+
+    PolicyValue.objects.create(parameter="home_visit_working_days", value=2, source="测试")
+    # Two working days after Wednesday 2026-09-30: 10-01 to 10-07 are the National Day
+    # holiday, so they are Thursday 10-08 and Friday 10-09.
+    lead = _lead(household, users["village_cadre"])
+    case = case_open(actor=users["village_cadre"], lead=lead, today=dt.date(2026, 9, 30))
+    assert case.step_due_on is None and case.next_due_on == case.due_on
+    case = case_act(
+        actor=users["village_cadre"],
+        case=case,
+        verb=CaseVerb.APPLY,
+        data=APPLICATION,
+        today=dt.date(2026, 9, 30),
+    )
+    assert case.state == CaseState.VERIFICATION
+    assert case.step_due_on == dt.date(2026, 10, 9) and not case.step_due_estimated
+    assert case.next_due_on == min(case.due_on, case.step_due_on)
+    case = case_act(actor=users["village_cadre"], case=case, verb=CaseVerb.VERIFY, data=HOME_VISIT)
+    assert case.step_due_on is None and case.next_due_on == case.due_on  # no limit set here

@@ -266,6 +266,8 @@ class CaseSerializer(serializers.ModelSerializer):
             "person_name",
             "opened_on",
             "due_on",
+            "step_due_on",
+            "next_due_on",
             "green_channel",
             "green_channel_reason",
             "notice_started_on",

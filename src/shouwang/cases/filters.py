@@ -71,7 +71,7 @@ class CaseFilterSet(django_filters.FilterSet):
         near_end = today + dt.timedelta(days=NEAR_DAYS)
         queryset = queryset.filter(state__in=workflow.OPEN_STATES)
         if value == Urgency.NEAR:
-            return queryset.filter(due_on__gte=today, due_on__lte=near_end)
+            return queryset.filter(next_due_on__gte=today, next_due_on__lte=near_end)
         if value == Urgency.OVERDUE:
-            return queryset.filter(due_on__lt=today)
-        return queryset.filter(due_on__lte=near_end)
+            return queryset.filter(next_due_on__lt=today)
+        return queryset.filter(next_due_on__lte=near_end)

@@ -136,6 +136,12 @@ class Case(BaseModel):
     opened_on = models.DateField(_("启动日期"))
     #: The whole procedure's time limit (identification: from the lead's day).
     due_on = models.DateField(_("办结时限"))
+    #: The current step's own limit, where the province sets one in working days.
+    step_due_on = models.DateField(_("本步骤时限"), null=True, blank=True)
+    #: The step limit was counted Monday–Friday: the year's holidays are not published yet.
+    step_due_estimated = models.BooleanField(_("本步骤时限为估算"), default=False)
+    #: The nearer of the two limits; lists sort and flag by it.
+    next_due_on = models.DateField(_("最近时限"), db_index=True)
     green_channel = models.BooleanField(_("绿色通道"), default=False)
     green_channel_reason = models.CharField(_("绿色通道事由"), max_length=200, blank=True)
     notice_started_on = models.DateField(_("公示开始"), null=True, blank=True)

@@ -38,7 +38,7 @@ def case_list(*, actor: User | None) -> QuerySet[Case]:
     return (
         case_queryset(actor=actor)
         .select_related("village", "village__parent", "household")
-        .order_by("due_on", "id")
+        .order_by("next_due_on", "id")
     )
 
 
@@ -71,7 +71,9 @@ def open_cases(*, actor: User | None) -> QuerySet[Case]:
 
 def cases_near_or_overdue(*, actor: User | None, today: dt.date) -> QuerySet[Case]:
     """Open cases due within NEAR_DAYS of ``today`` or already past their limit."""
-    return open_cases(actor=actor).filter(due_on__lte=today + dt.timedelta(days=NEAR_DAYS))
+    return open_cases(actor=actor).filter(
+        next_due_on__lte=today + dt.timedelta(days=NEAR_DAYS)
+    )
 
 
 @dataclass(frozen=True)
@@ -88,8 +90,8 @@ def deadline_counts_by_village(*, actor: User | None, today: dt.date) -> list[De
         cases_near_or_overdue(actor=actor, today=today)
         .values("village_id")
         .annotate(
-            overdue=Count("id", filter=Q(due_on__lt=today)),
-            near=Count("id", filter=Q(due_on__gte=today)),
+            overdue=Count("id", filter=Q(next_due_on__lt=today)),
+            near=Count("id", filter=Q(next_due_on__gte=today)),
         )
         .order_by("village_id")
     )

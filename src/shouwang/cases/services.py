@@ -29,7 +29,7 @@ from shouwang.cases.choices import (
     ReviewResult,
 )
 from shouwang.cases.criteria import elimination_criteria
-from shouwang.cases.deadlines import add_days
+from shouwang.cases.deadlines import add_days, add_working_days
 from shouwang.cases.models import Case, CaseTransition, Lead
 from shouwang.cases.records import record_form_class
 from shouwang.core import crypto
@@ -341,6 +341,7 @@ def case_open(
         person_name=lead.person_name if household is None else "",
         opened_on=today,
         due_on=add_days(lead.received_on, limit).due_on if limit else today,
+        next_due_on=add_days(lead.received_on, limit).due_on if limit else today,
         green_channel=green_channel,
         green_channel_reason=green_channel_reason.strip()[:200],
     )
@@ -408,6 +409,7 @@ def elimination_open(
         village=household.village,
         opened_on=today,
         due_on=add_days(today, limit).due_on if limit else today,
+        next_due_on=add_days(today, limit).due_on if limit else today,
     )
     case.full_clean()
     case.save()
@@ -532,6 +534,7 @@ def _step(
     case.state = transition.target
     if case.state in workflow.FINAL_STATES:
         case.closed_at = timezone.now()
+    _set_step_limit(case, today)
     case.full_clean()
     case.save()
     step = CaseTransition.objects.create(
@@ -552,6 +555,21 @@ def _step(
         extra={"verb": transition.verb, "transition": step.pk},
     )
     return case
+
+
+def _set_step_limit(case: Case, today: dt.date) -> None:
+    """The new step's own working-day limit, if the province sets one, and the nearer limit."""
+    days = (
+        policy_days(workflow.STEP_LIMITS[case.state])
+        if case.state in workflow.STEP_LIMITS
+        else None
+    )
+    if days and case.state not in workflow.FINAL_STATES:
+        deadline = add_working_days(today, days)
+        case.step_due_on, case.step_due_estimated = deadline.due_on, deadline.estimated
+    else:
+        case.step_due_on, case.step_due_estimated = None, False
+    case.next_due_on = min(filter(None, (case.due_on, case.step_due_on)))
 
 
 def _apply_effect(

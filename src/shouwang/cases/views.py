@@ -300,8 +300,10 @@ def case_list(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     for case in page.object_list:
         case.position = step_position(case)
-        case.urgency = urgency(case.due_on, today) if case.state in workflow.OPEN_STATES else ""
-        case.days_left = (case.due_on - today).days
+        case.urgency = (
+            urgency(case.next_due_on, today) if case.state in workflow.OPEN_STATES else ""
+        )
+        case.days_left = (case.next_due_on - today).days
         case.days_over = -case.days_left
     partial = bool(request.htmx) and not request.htmx.history_restore_request
     context: dict[str, Any] = {"filter_form": filter_form, "page": page, "partial": partial}
@@ -340,9 +342,9 @@ def _render_detail(
         "case": case,
         "position": step_position(case),
         "ladder": step_ladder(case, steps),
-        "urgency": urgency(case.due_on, today) if is_open else "",
-        "days_left": (case.due_on - today).days,
-        "days_over": (today - case.due_on).days,
+        "urgency": urgency(case.next_due_on, today) if is_open else "",
+        "days_left": (case.next_due_on - today).days,
+        "days_over": (today - case.next_due_on).days,
         "is_open": is_open,
         "timeline": case_timeline(case, steps),
         "attachments": attachments,

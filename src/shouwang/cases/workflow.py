@@ -154,6 +154,14 @@ STEPS: dict[str, tuple[tuple[str, frozenset[str]], ...]] = {
 
 INITIAL_STATE = {ID: S.APPLICATION, EL: S.NOMINATION}
 
+#: Steps a province may limit in working days, from the day the case reaches them: the
+#: policy parameter holding the number (unset: only the whole procedure's limit applies).
+STEP_LIMITS = {
+    S.VERIFICATION: "home_visit_working_days",
+    S.TOWNSHIP_REVIEW: "township_review_working_days",
+    S.DISTRICT_DECISION: "district_decision_working_days",
+}
+
 
 def transition_for(kind: str, state: str, verb: str) -> Transition | None:
     """The transition ``verb`` makes from ``state`` in a case of ``kind``, or None."""
