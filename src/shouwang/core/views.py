@@ -10,7 +10,9 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
+from shouwang.cases.todo import todo_groups
 from shouwang.core.exceptions import PermissionDenied
 from shouwang.core.jurisdiction import has_role
 from shouwang.registry.choices import MonitoringCategory, MonitoringStatus
@@ -65,6 +67,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "by_status": list(zip(MonitoringStatus.values, summary.by_status, strict=True)),
         "alerts_by_village": alert_counts_by_village(actor=request.user),
         "alerts_by_rule": alert_counts_by_rule(actor=request.user),
+        "todo": todo_groups(actor=request.user, today=timezone.localdate(), shown=0),
     }
     return render(request, "core/home.html", context)
 
