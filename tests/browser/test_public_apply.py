@@ -131,4 +131,14 @@ def test_a_household_applies_from_a_phone_and_the_cadre_sees_it(live_server, bro
         expect(page.locator("main")).to_contain_text("已承诺如实申报")
         expect(page.locator("main")).to_contain_text(lead.id_number_masked)
         page.screenshot(path=shots / f"leads-lead-{width}.png", full_page=True)
+        if index == len(VIEWPORTS) - 1:
+            # The application becomes an identification case that starts at the home visit:
+            # the household's pledge and consent are its step 2 (the six steps continue as
+            # in tests/browser/test_cases.py).
+            page.get_by_role("button", name="启动识别").click()
+            expect(page.locator("h1")).to_contain_text("监测对象识别")
+            expect(page.locator(".step-current")).to_contain_text("入户核实")
+            expect(page.locator("main")).to_contain_text("农户自主申报（查询码")
+            case = lead.cases.get()
+            assert case.transitions.get().verb == "apply"
         context.close()
