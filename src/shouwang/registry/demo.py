@@ -926,6 +926,11 @@ def demo_build(
             extra={"foreign": len(foreign), "stale": len(stale)},
         )
     if stale:
+        # The cases app builds on the registry; imported here so the registry does not
+        # depend on it at import time.
+        from shouwang.cases.demo import demo_records_delete
+
+        demo_records_delete(actor=actor, household_ids=stale)
         households_bulk_delete(actor=actor, household_ids=stale, source="demo")
         result.replaced_households = len(stale)
     total = len(records)

@@ -18,6 +18,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from shouwang.cases.demo import DemoCasesResult, demo_cases_build
 from shouwang.core.exceptions import ApplicationError
 from shouwang.registry.demo import DEMO_HOUSEHOLDS, DEMO_SEED, DemoAccountRow, demo_build
 from shouwang.screening.demo import DemoFeedsResult, demo_feeds_build
@@ -58,6 +59,7 @@ class Command(BaseCommand):
                 return report
 
             feeds: DemoFeedsResult | None = None
+            cases: DemoCasesResult | None = None
             try:
                 result = demo_build(
                     actor=None, seed=seed, households=households, if_empty=if_empty, force=force,
@@ -66,6 +68,7 @@ class Command(BaseCommand):
                 registry_seconds = time.monotonic() - started
                 if not result.skipped and not no_feeds:
                     feeds = demo_feeds_build(actor=None, seed=seed, progress=reporter(_("导入部门数据并比对")))
+                    cases = demo_cases_build()
             except ApplicationError as exc:
                 raise CommandError(exc.message) from exc
 
@@ -88,6 +91,11 @@ class Command(BaseCommand):
                 console.print(_("已删除并重建与本次种子不一致的演示农户 %(n)d 户。") % {"n": result.replaced_households})
             if feeds is not None:
                 console.print(_feeds_summary(feeds, time.monotonic() - started - registry_seconds))
+            if cases is not None and not cases.skipped:
+                console.print(
+                    _("线索与识别：由向前村的预警生成线索 %(leads)d 条，启动识别 %(cases)d 户")
+                    % {"leads": cases.leads, "cases": cases.cases}
+                )
         if result.accounts:
             console.print(_accounts_table(result.accounts))
 
