@@ -5,6 +5,7 @@ urlpatterns = [
     path("", include("shouwang.core.urls")),
     path("", include("shouwang.registry.urls")),
     path("registry/io/", include("shouwang.registry.io_urls")),
+    path("grids/", include("shouwang.registry.grid_urls")),
     path("screening/", include("shouwang.screening.urls")),
     path("cases/", include("shouwang.cases.urls")),
     path("leads/", include("shouwang.cases.lead_urls")),

@@ -34,6 +34,38 @@ def _risk_field(number: int) -> models.CharField:
     )
 
 
+class Grid(BaseModel):
+    """A grid (网格) of one village: the grid workers who watch it and the households in it."""
+
+    name = models.CharField(_("网格名称"), max_length=100)
+    village = models.ForeignKey(
+        Division,
+        verbose_name=_("行政村（社区）"),
+        on_delete=models.PROTECT,
+        related_name="grids",
+        limit_choices_to={"level": DivisionLevel.VILLAGE},
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("网格员"), blank=True, related_name="grids"
+    )
+    note = models.TextField(_("备注"), blank=True)
+
+    class Meta:
+        verbose_name = _("网格")
+        verbose_name_plural = _("网格")
+        ordering = ["village_id", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["village", "name"],
+                name="registry_grid_unique_name_per_village",
+                violation_error_message=_("该行政村已有同名网格"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Household(BaseModel):
     """A household with the household-level fields of the national monitoring-object export.
 
@@ -111,6 +143,14 @@ class Household(BaseModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="grid_households",
+    )
+    grid = models.ForeignKey(
+        Grid,
+        verbose_name=_("网格"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="households",
     )
     member_count = models.PositiveSmallIntegerField(_("家庭人口"), default=0)
     head_name = models.CharField(_("户主姓名"), max_length=50, blank=True, db_index=True)

@@ -30,7 +30,7 @@ def household_list(*, actor: User | None) -> QuerySet[Household]:
 
 def household_get(*, actor: User | None, pk: int) -> Household:
     """One household in the actor's area; Household.DoesNotExist (a 404) otherwise."""
-    return household_list(actor=actor).select_related("grid_member").get(pk=pk)
+    return household_list(actor=actor).select_related("grid_member", "grid").get(pk=pk)
 
 
 def member_queryset(*, actor: User | None) -> QuerySet[Member]:

@@ -38,6 +38,7 @@ HOUSEHOLD_EDITABLE = _editable(
         "per_capita_net_income",
         "member_count",
         "head_name",
+        "grid",  # set by grid_services, which checks the village
     },
 )
 MEMBER_EDITABLE = _editable(
@@ -155,6 +156,8 @@ def household_update(
     before = model_snapshot(household)
     _set_fields(household, data, HOUSEHOLD_EDITABLE)
     _require_area(actor, household.village_id)
+    if household.grid_id and household.village_id != before["village_id"]:
+        household.grid = None  # a grid belongs to one village; a moved household leaves it
     if phone is not None:
         set_phone(household, phone)
     household.full_clean()
