@@ -373,6 +373,27 @@ def test_attachments_upload_and_download(client, users, tmp_path, settings):
     assert "入户核实签字表" in client.get(detail_url(case)).content.decode()
 
 
+def test_a_failed_attachment_write_leaves_no_file_behind(users, tmp_path, settings, monkeypatch):
+    from shouwang.cases import attachment_services
+
+    settings.MEDIA_ROOT = tmp_path
+    case = _case()
+
+    def refuse(**fields):
+        raise RuntimeError("audit store unavailable")
+
+    monkeypatch.setattr(attachment_services, "audit_record", refuse)
+    with pytest.raises(RuntimeError):
+        attachment_services.case_attachment_add(
+            actor=users["village_cadre"],
+            case=case,
+            file=SimpleUploadedFile("签字表.png", PNG),
+            title="入户核实签字表",
+        )
+    assert not CaseAttachment.objects.filter(case=case).exists()
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+
+
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [

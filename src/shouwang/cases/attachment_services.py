@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from shouwang.cases.models import Case, CaseAttachment, CaseTransition
-from shouwang.core.audit import audit_record, model_snapshot
+from shouwang.core.audit import audit_record, household_subject, model_snapshot
 from shouwang.core.choices import AuditAction
 from shouwang.core.exceptions import ApplicationError, PermissionDenied
 from shouwang.core.jurisdiction import REGISTRY_EDITORS, division_in_area, has_role
@@ -86,16 +86,17 @@ def case_attachment_add(
     )
     attachment.full_clean()
     attachment.save()
-    audit_record(
-        actor=actor,
-        action=AuditAction.CREATE,
-        target=attachment,
-        after=model_snapshot(attachment),
-        subject=(
-            f"registry.household:{case.household_id}"
-            if case.household_id
-            else f"cases.case:{case.pk}"
-        ),
-        extra={"case": case.pk},
-    )
+    try:
+        audit_record(
+            actor=actor,
+            action=AuditAction.CREATE,
+            target=attachment,
+            after=model_snapshot(attachment),
+            subject=household_subject(case.household_id, case),
+            extra={"case": case.pk},
+        )
+    except Exception:
+        # The row goes with the rolled-back transaction; the stored file must go too.
+        attachment.file.delete(save=False)
+        raise
     return attachment

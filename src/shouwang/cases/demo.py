@@ -13,7 +13,7 @@ from django.utils import timezone
 from shouwang.cases.choices import CaseVerb
 from shouwang.cases.models import CampaignCheck, Case, Lead, QuarterlyReview
 from shouwang.cases.services import case_act, case_open, lead_from_alert
-from shouwang.core.audit import audit_event, model_snapshot
+from shouwang.core.audit import audit_event, household_subject, model_snapshot
 from shouwang.core.choices import AuditAction
 from shouwang.core.models import AuditEvent, User
 from shouwang.registry.choices import MonitoringStatus
@@ -101,7 +101,7 @@ def demo_records_delete(*, actor: User | None, household_ids: list[int]) -> int:
                     action=AuditAction.DELETE,
                     target=record,
                     before=model_snapshot(record),
-                    subject=f"registry.household:{record.household_id}",
+                    subject=household_subject(record.household_id, record),
                     extra={"source": "demo"},
                 )
             )

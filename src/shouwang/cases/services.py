@@ -33,7 +33,7 @@ from shouwang.cases.deadlines import add_days, add_working_days
 from shouwang.cases.models import Case, CaseTransition, Lead
 from shouwang.cases.records import record_form_class
 from shouwang.core import crypto
-from shouwang.core.audit import audit_record, model_snapshot
+from shouwang.core.audit import audit_record, household_subject, model_snapshot
 from shouwang.core.choices import AuditAction, DivisionLevel
 from shouwang.core.exceptions import ApplicationError, PermissionDenied
 from shouwang.core.idnumber import IdNumberError, parse_id_number
@@ -71,11 +71,6 @@ def _require_recorder(actor: User | None, division_code: str) -> None:
 
 def _actor_or_none(actor: User | None) -> User | None:
     return actor if actor is not None and actor.pk else None
-
-
-def _subject(household_id: int | None, fallback: str) -> str:
-    """Case and lead events show in the household's history when there is one."""
-    return f"registry.household:{household_id}" if household_id else fallback
 
 
 @dataclass(frozen=True)
@@ -188,7 +183,7 @@ def lead_create(
         action=AuditAction.CREATE,
         target=lead,
         after=model_snapshot(lead),
-        subject=_subject(lead.household_id, f"cases.lead:{lead.pk}"),
+        subject=household_subject(lead.household_id, lead),
     )
     return lead
 
@@ -260,7 +255,7 @@ def lead_close(*, actor: User | None, lead: Lead, reason: str) -> Lead:
         target=lead,
         before=before,
         after=model_snapshot(lead),
-        subject=_subject(lead.household_id, f"cases.lead:{lead.pk}"),
+        subject=household_subject(lead.household_id, lead),
         extra={"verb": "close"},
     )
     return lead
@@ -358,7 +353,7 @@ def case_open(
         action=AuditAction.CREATE,
         target=case,
         after=model_snapshot(case),
-        subject=_subject(case.household_id, f"cases.case:{case.pk}"),
+        subject=household_subject(case.household_id, case),
     )
     audit_record(
         actor=actor,
@@ -366,7 +361,7 @@ def case_open(
         target=lead,
         before=before,
         after=model_snapshot(lead),
-        subject=_subject(lead.household_id, f"cases.lead:{lead.pk}"),
+        subject=household_subject(lead.household_id, lead),
         extra={"verb": "open_case", "case": case.pk},
     )
     if lead.channel == LeadChannel.SELF_APPLICATION and lead.pledge_signed:
@@ -418,7 +413,7 @@ def elimination_open(
         action=AuditAction.CREATE,
         target=case,
         after=model_snapshot(case),
-        subject=_subject(case.household_id, f"cases.case:{case.pk}"),
+        subject=household_subject(case.household_id, case),
     )
     return case
 
@@ -551,7 +546,7 @@ def _step(
         target=case,
         before=before,
         after=model_snapshot(case),
-        subject=_subject(case.household_id, f"cases.case:{case.pk}"),
+        subject=household_subject(case.household_id, case),
         extra={"verb": transition.verb, "transition": step.pk},
     )
     return case

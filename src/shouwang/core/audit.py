@@ -76,3 +76,9 @@ def audit_record(**fields: Any) -> AuditEvent:
 
 def subject_key(obj: models.Model) -> str:
     return f"{obj._meta.label_lower}:{obj.pk}"
+
+
+def household_subject(household_id: int | None, otherwise: models.Model) -> str:
+    """The subject of an event about a household's affairs (an alert, a lead, a case): the
+    household, so it shows in its history; ``otherwise`` itself while none is known."""
+    return f"registry.household:{household_id}" if household_id else subject_key(otherwise)

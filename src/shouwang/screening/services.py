@@ -20,7 +20,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from shouwang.core.audit import audit_record, model_snapshot
+from shouwang.core.audit import audit_record, household_subject, model_snapshot
 from shouwang.core.choices import AuditAction, DivisionLevel, Role
 from shouwang.core.exceptions import ApplicationError, PermissionDenied
 from shouwang.core.jurisdiction import division_in_area
@@ -834,6 +834,4 @@ def alert_open_lead(*, actor: User | None, alert: Alert, note: str = "") -> Aler
 
 def _alert_subject(alert: Alert) -> str:
     """Alerts on a household show in the household's history."""
-    if alert.household_id:
-        return f"registry.household:{alert.household_id}"
-    return f"screening.alert:{alert.pk}"
+    return household_subject(alert.household_id, alert)
