@@ -75,3 +75,18 @@ def make_member(household: Household, *, id_number: str | None = None, **data: A
     return member_create(
         actor=None, household=household, id_number=id_number or next_id_number(), data=fields
     )
+
+
+def deliver_measure(
+    household: Household, *, measure_name: str = "医疗救助", actor: Any = None
+) -> Any:
+    """Put one catalogue measure in ``household``'s plan and mark it delivered, through the
+    assistance services (the risk-elimination check counts delivered measures)."""
+    from shouwang.assistance.choices import MeasureStatus
+    from shouwang.assistance.models import Measure
+    from shouwang.assistance.services import plan_accept, plan_measure_progress
+
+    measure = Measure.objects.get(name=measure_name)
+    plan = plan_accept(actor=actor, household=household, items=[{"measure": measure}])
+    pm = plan.measures.get(measure=measure)
+    return plan_measure_progress(actor=actor, plan_measure=pm, status=MeasureStatus.DELIVERED)

@@ -11,6 +11,9 @@ urlpatterns = [
     path("leads/", include("shouwang.cases.lead_urls")),
     path("apply/", include("shouwang.cases.public_urls")),
     path("routines/", include("shouwang.cases.routine_urls")),
+    path("assistance/coverage/", include("shouwang.assistance.coverage_urls")),
+    path("assistance/", include("shouwang.assistance.urls")),
+    path("social/", include("shouwang.assistance.social_urls")),
     path("api/", include("shouwang.api.urls")),
     path("admin/", admin.site.urls),
 ]

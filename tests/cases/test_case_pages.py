@@ -429,7 +429,9 @@ def _monitored(**data):
         "identified_month": "202601",
         "risk_type_1": rc.RiskType.ILLNESS,
     }
-    return f.make_household(f.VILLAGE_A, **{**fields, **data})
+    household = f.make_household(f.VILLAGE_A, **{**fields, **data})
+    f.deliver_measure(household)
+    return household
 
 
 def test_elimination_starts_after_the_criteria_are_shown(client, village_cadre):
@@ -470,6 +472,7 @@ def test_an_elimination_case_shows_its_criteria(client, village_cadre):
         "secure",
         "risks",
         "months",
+        "measures",
         "labour",
     ]
     assert "第 1 步/共 5 步" in page.content.decode()

@@ -433,7 +433,9 @@ def _monitored(**data):
         "identified_month": "202601",
         "risk_type_1": rc.RiskType.ILLNESS,
     }
-    return f.make_household(f.VILLAGE_A, **{**fields, **data})
+    household = f.make_household(f.VILLAGE_A, **{**fields, **data})
+    f.deliver_measure(household)
+    return household
 
 
 def test_elimination_is_refused_while_criteria_are_unmet(users):

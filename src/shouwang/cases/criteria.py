@@ -111,6 +111,20 @@ def elimination_criteria(household: Household, *, today: dt.date) -> list[Criter
         )
     )
 
+    from shouwang.assistance.selectors import delivered_measures
+
+    delivered = sorted({pm.measure.name for pm in delivered_measures(household=household)})
+    criteria.append(
+        Criterion(
+            "measures",
+            _("至少落实一项帮扶措施"),
+            bool(delivered),
+            _("已落实：%(names)s") % {"names": "、".join(delivered)}
+            if delivered
+            else _("帮扶计划中尚无已落实的措施"),
+        )
+    )
+
     with_labour = [m for m in members if m.labour_skill in SOME_LABOUR]
     criteria.append(
         Criterion(

@@ -39,6 +39,13 @@ class Department(models.TextChoices):
     HEALTH = "health", _("卫健委")
     PUBLIC_SECURITY = "public_security", _("公安局")
     WATER = "water", _("水利局")
+    AGRICULTURE = "agriculture", _("农业农村委")
+    RURAL_REVITALIZATION = "rural_revitalization", _("乡村振兴局")
+    DEVELOPMENT_REFORM = "development_reform", _("发展改革委")
+    FINANCE = "finance", _("金融监管部门")
+    TRANSPORT = "transport", _("交通局")
+    INDUSTRY_COMMERCE = "industry_commerce", _("工商联")
+    COOPERATION = "cooperation", _("东西部协作办")
 
 
 class AuditAction(models.TextChoices):

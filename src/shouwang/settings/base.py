@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "shouwang.policy",
     "shouwang.screening",
     "shouwang.cases",
+    "shouwang.assistance",
     "django_tasks",
     "django_tasks_db",
     "shouwang.api",

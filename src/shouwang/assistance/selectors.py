@@ -1,0 +1,113 @@
+"""Reads of assistance, limited to the actor's area (and, for department officers, to the
+measures their department delivers)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Prefetch, QuerySet
+
+from shouwang.assistance import permissions as perms
+from shouwang.assistance.choices import OPEN_MEASURE_STATUSES, MeasureStatus
+from shouwang.assistance.models import (
+    Measure,
+    MeasureGroup,
+    Plan,
+    PlanMeasure,
+    RecommendationRule,
+)
+from shouwang.assistance.recommend import Proposal, propose
+from shouwang.core.jurisdiction import area_q
+from shouwang.core.models import User
+from shouwang.registry.models import Household
+
+
+def measure_groups() -> QuerySet[MeasureGroup]:
+    """The catalogue: groups with their measures (active first)."""
+    return MeasureGroup.objects.prefetch_related(
+        Prefetch("measures", queryset=Measure.objects.order_by("-active", "name"))
+    )
+
+
+def active_measures() -> QuerySet[Measure]:
+    return Measure.objects.filter(active=True).select_related("group")
+
+
+def rule_list() -> QuerySet[RecommendationRule]:
+    return RecommendationRule.objects.select_related("measure", "measure__group")
+
+
+def plan_measure_queryset(*, actor: User | None) -> QuerySet[PlanMeasure]:
+    """Plan measures the actor may see: planners in their area, department officers their
+    department's measures in theirs."""
+    if not perms.can_deliver(actor):
+        return PlanMeasure.objects.none()
+    qs = PlanMeasure.objects.filter(area_q(actor, "plan__household__village__code"))
+    if perms.is_department_officer(actor):
+        qs = qs.filter(department=actor.department) if actor.department else qs.none()
+    return qs
+
+
+def plan_measure_list(*, actor: User | None) -> QuerySet[PlanMeasure]:
+    """For list pages and the API: nearest planned completion first, with what a row shows."""
+    return (
+        plan_measure_queryset(actor=actor)
+        .select_related(
+            "measure",
+            "measure__group",
+            "member",
+            "plan__household",
+            "plan__household__village",
+            "plan__household__village__parent",
+            "updated_by",
+        )
+        .order_by("planned_end", "id")
+    )
+
+
+def plan_measure_get(*, actor: User | None, pk: int) -> PlanMeasure:
+    return plan_measure_list(actor=actor).get(pk=pk)
+
+
+def overdue_measures(*, actor: User | None, today: dt.date) -> QuerySet[PlanMeasure]:
+    """Measures still owed whose planned completion has passed."""
+    return plan_measure_list(actor=actor).filter(
+        status__in=OPEN_MEASURE_STATUSES, planned_end__lt=today
+    )
+
+
+def household_plan(*, household: Household) -> Plan | None:
+    """The plan of a household the caller already fetched through household_get."""
+    return (
+        Plan.objects.filter(household=household)
+        .select_related("accepted_by")
+        .prefetch_related(
+            Prefetch(
+                "measures",
+                queryset=PlanMeasure.objects.select_related(
+                    "measure", "measure__group", "member", "updated_by"
+                ).order_by("status", "planned_end", "id"),
+            )
+        )
+        .first()
+    )
+
+
+def household_proposals(*, household: Household, today: dt.date) -> list[Proposal]:
+    """What the active rules propose for ``household`` beyond what its plan already holds."""
+    members = list(household.members.order_by("id"))
+    planned = [
+        (pm.measure, pm.member_id)
+        for pm in PlanMeasure.objects.filter(plan__household=household)
+        .exclude(status=MeasureStatus.STOPPED)
+        .select_related("measure")
+    ]
+    rules = list(rule_list().filter(active=True))
+    return propose(household, members, rules, today=today, planned=planned)
+
+
+def delivered_measures(*, household: Household) -> QuerySet[PlanMeasure]:
+    """What the risk-elimination check counts: measures marked delivered."""
+    return PlanMeasure.objects.filter(
+        plan__household=household, status=MeasureStatus.DELIVERED
+    ).select_related("measure")
