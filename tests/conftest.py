@@ -17,8 +17,10 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 def _ensure_wulong() -> None:
-    """Divisions, and what data migrations seed (policy values, feed sources, rules): a
-    transactional test's flush removes them all."""
+    """Divisions, and what data migrations seed (policy values, feed sources, rules, the
+    measure catalogue): a transactional test's flush removes them all."""
+    from shouwang.assistance import defaults as assistance_defaults
+    from shouwang.assistance.models import Measure, MeasureGroup, RecommendationRule
     from shouwang.core.divisions import divisions_load_county
     from shouwang.core.models import Division
     from shouwang.policy.defaults import seed_policy_values
@@ -31,6 +33,8 @@ def _ensure_wulong() -> None:
     seed_policy_values(PolicyValue, Division)
     seed_feed_sources(FeedSource)
     seed_rules(Rule, RuleVersion)
+    assistance_defaults.seed_catalogue(MeasureGroup, Measure)
+    assistance_defaults.seed_rules(MeasureGroup, Measure, RecommendationRule)
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ Writes go through ``assistance.services`` (catalogue, rules, plans, delivery) an
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -15,6 +16,15 @@ from django.utils.translation import gettext_lazy as _
 from shouwang.assistance import choices as c
 from shouwang.core.choices import Department
 from shouwang.core.models import BaseModel, Division
+from shouwang.registry.choices import HealthStatus, LabourSkill, RiskType, SchoolStatus
+
+
+def _unknown_values(values: object, choices: type) -> list[str]:
+    """The entries of a JSON list field that are not values of ``choices``."""
+    if not isinstance(values, list):
+        return [str(values)]
+    allowed = set(choices.values)
+    return [str(v) for v in values if v not in allowed]
 
 
 class MeasureGroup(BaseModel):
@@ -37,6 +47,13 @@ class MeasureGroup(BaseModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        unknown = _unknown_values(self.covers_risk_types, RiskType)
+        if unknown:
+            raise ValidationError(
+                {"covers_risk_types": _("未知的风险类型：%(v)s") % {"v": "、".join(unknown)}}
+            )
 
 
 class Measure(BaseModel):
@@ -115,6 +132,20 @@ class RecommendationRule(BaseModel):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        errors = {}
+        for name, choices in (
+            ("risk_types", RiskType),
+            ("member_school_statuses", SchoolStatus),
+            ("member_health_statuses", HealthStatus),
+            ("member_labour_skills", LabourSkill),
+        ):
+            unknown = _unknown_values(getattr(self, name), choices)
+            if unknown:
+                errors[name] = _("未知的取值：%(v)s") % {"v": "、".join(unknown)}
+        if errors:
+            raise ValidationError(errors)
+
     @property
     def has_member_condition(self) -> bool:
         return bool(
@@ -132,7 +163,8 @@ class Plan(BaseModel):
     household = models.OneToOneField(
         "registry.Household",
         verbose_name=_("农户"),
-        on_delete=models.CASCADE,
+        # The plan and its delivery are the household's assistance record: kept, like cases.
+        on_delete=models.PROTECT,
         related_name="assistance_plan",
     )
     accepted_by = models.ForeignKey(

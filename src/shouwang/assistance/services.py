@@ -133,8 +133,9 @@ def measure_group_save(
     *, actor: User | None, data: dict[str, Any], group: MeasureGroup | None = None
 ) -> MeasureGroup:
     _require(perms.can_edit_catalogue(actor), _("只有区县管理员可以维护帮扶措施目录"))
-    before = model_snapshot(group) if group else None
-    group = group or MeasureGroup()
+    # A fresh, locked copy: a refused change leaves the caller's object as it was.
+    group = MeasureGroup.objects.select_for_update().get(pk=group.pk) if group else MeasureGroup()
+    before = model_snapshot(group) if group.pk else None
     _set(group, data, GROUP_FIELDS)
     _validated(group)
     _save_audited(actor, group, before)
@@ -146,8 +147,8 @@ def measure_save(
     *, actor: User | None, data: dict[str, Any], measure: Measure | None = None
 ) -> Measure:
     _require(perms.can_edit_catalogue(actor), _("只有区县管理员可以维护帮扶措施目录"))
-    before = model_snapshot(measure) if measure else None
-    measure = measure or Measure()
+    measure = Measure.objects.select_for_update().get(pk=measure.pk) if measure else Measure()
+    before = model_snapshot(measure) if measure.pk else None
     _set(measure, data, MEASURE_FIELDS)
     if measure.development and measure.backstop:
         raise ApplicationError(_("一项措施不能既是开发式帮扶又是兜底保障"))
@@ -161,8 +162,12 @@ def rule_save(
     *, actor: User | None, data: dict[str, Any], rule: RecommendationRule | None = None
 ) -> RecommendationRule:
     _require(perms.can_edit_catalogue(actor), _("只有区县管理员可以修改推荐规则"))
-    before = model_snapshot(rule) if rule else None
-    rule = rule or RecommendationRule()
+    rule = (
+        RecommendationRule.objects.select_for_update().get(pk=rule.pk)
+        if rule
+        else RecommendationRule()
+    )
+    before = model_snapshot(rule) if rule.pk else None
     _set(rule, data, RULE_FIELDS)
     if (
         rule.member_age_min is not None

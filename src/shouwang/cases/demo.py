@@ -84,9 +84,13 @@ def demo_cases_build(*, today: dt.date | None = None) -> DemoCasesResult:
 @transaction.atomic
 def demo_records_delete(*, actor: User | None, household_ids: list[int]) -> int:
     """Remove the procedural records of demo households a ``--force`` rebuild replaces
-    (cases, their leads, reviews, campaign checks), with an audit row each; the households
+    (cases, their leads, reviews, campaign checks, assistance plans with their measures), with
+    an audit row each; the households
     themselves are deleted by the registry right after. Returns how many records went."""
+    from shouwang.assistance.models import Plan
+
     groups = (
+        Plan.objects.filter(household_id__in=household_ids),
         CampaignCheck.objects.filter(household_id__in=household_ids),
         QuarterlyReview.objects.filter(household_id__in=household_ids),
         Case.objects.filter(household_id__in=household_ids),

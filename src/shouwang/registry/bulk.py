@@ -160,6 +160,7 @@ def registry_bulk_upsert(
     )
     new_households: list[Household] = []
     changed_households: list[Household] = []
+    grid_cleared = False
     for record in records:
         unknown = set(record.fields) - HOUSEHOLD_EDITABLE
         if unknown:
@@ -186,6 +187,10 @@ def registry_bulk_upsert(
         before = model_snapshot(household)
         for name, value in record.fields.items():
             setattr(household, name, value)
+        if household.grid_id and household.village_id != before["village_id"]:
+            # A grid belongs to one village; a moved household leaves it (as household_update).
+            household.grid = None
+            grid_cleared = True
         if record.phone and household.phone_index != crypto.blind_index(record.phone):
             set_phone(household, record.phone)
         after = model_snapshot(household)
@@ -220,6 +225,7 @@ def registry_bulk_upsert(
     household_update_fields = sorted(
         {f for r in records for f in r.fields}
         | {"phone_encrypted", "phone_index", "phone_masked", "updated_at"}
+        | ({"grid"} if grid_cleared else set())
     )
     Household.objects.bulk_update(
         changed_households, household_update_fields, batch_size=WRITE_BATCH
@@ -363,7 +369,7 @@ def households_bulk_delete(
         except ProtectedError as exc:
             numbers = sorted({str(getattr(obj, "household", obj)) for obj in exc.protected_objects})[:5]
             raise ApplicationError(
-                _("以下农户已有识别/风险消除流程或研判、排查记录，不能删除：%(numbers)s")
+                _("以下农户已有识别/风险消除流程、帮扶计划或研判、排查记录，不能删除：%(numbers)s")
                 % {"numbers": "、".join(numbers)}
             ) from None
     _insert(audit_rows)

@@ -202,9 +202,9 @@ def household_delete(*, actor: User | None, household: Household) -> None:
     try:
         household.delete()
     except ProtectedError:
-        # Cases, reviews and campaign checks keep the household's procedural record.
+        # Cases, reviews, campaign checks and the assistance plan keep the household's record.
         raise ApplicationError(
-            _("该户已有识别/风险消除流程或研判、排查记录，不能删除；如已迁出请修改其档案")
+            _("该户已有识别/风险消除流程、帮扶计划或研判、排查记录，不能删除；如已迁出请修改其档案")
         ) from None
 
 

@@ -145,7 +145,7 @@ class Migration(migrations.Migration):
                 (
                     "household",
                     models.OneToOneField(
-                        on_delete=django.db.models.deletion.CASCADE,
+                        on_delete=django.db.models.deletion.PROTECT,
                         related_name="assistance_plan",
                         to="registry.household",
                         verbose_name="农户",

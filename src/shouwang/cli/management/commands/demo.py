@@ -18,6 +18,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from shouwang.assistance.demo import DemoAssistanceResult, demo_assistance_build
 from shouwang.cases.demo import DemoCasesResult, demo_cases_build
 from shouwang.core.exceptions import ApplicationError
 from shouwang.registry.demo import DEMO_HOUSEHOLDS, DEMO_SEED, DemoAccountRow, demo_build
@@ -60,6 +61,7 @@ class Command(BaseCommand):
 
             feeds: DemoFeedsResult | None = None
             cases: DemoCasesResult | None = None
+            assistance: DemoAssistanceResult | None = None
             try:
                 result = demo_build(
                     actor=None, seed=seed, households=households, if_empty=if_empty, force=force,
@@ -69,6 +71,7 @@ class Command(BaseCommand):
                 if not result.skipped and not no_feeds:
                     feeds = demo_feeds_build(actor=None, seed=seed, progress=reporter(_("导入部门数据并比对")))
                     cases = demo_cases_build()
+                    assistance = demo_assistance_build(seed=seed, progress=reporter(_("制定帮扶计划")))
             except ApplicationError as exc:
                 raise CommandError(exc.message) from exc
 
@@ -95,6 +98,14 @@ class Command(BaseCommand):
                 console.print(
                     _("线索与识别：由向前村的预警生成线索 %(leads)d 条，启动识别 %(cases)d 户")
                     % {"leads": cases.leads, "cases": cases.cases}
+                )
+            if assistance is not None and not assistance.skipped:
+                console.print(
+                    _("帮扶计划：%(plans)d 户 %(measures)d 项措施，已落实 %(delivered)d 项，逾期 %(overdue)d 项")
+                    % {
+                        "plans": assistance.plans, "measures": assistance.measures,
+                        "delivered": assistance.delivered, "overdue": assistance.overdue,
+                    }
                 )
         if result.accounts:
             console.print(_accounts_table(result.accounts))
