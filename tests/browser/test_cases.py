@@ -10,11 +10,9 @@ var/screenshots/cases-*.png.
 """
 
 import datetime as dt
-import re
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
 from shouwang.cases.choices import CaseKind, CaseState, LeadChannel
@@ -24,10 +22,19 @@ from shouwang.core.choices import Role
 from shouwang.registry import choices as rc
 from shouwang.registry.models import Household
 from tests import factories as f
-from tests.browser.conftest import VIEWPORTS
+from tests.browser.case_helpers import (
+    Screens,
+    account,
+    fill_home_visit,
+    fill_review,
+    login,
+    notice_over,
+    open_case,
+    print_notice,
+    step,
+    submit,
+)
 
-PASSWORD = "cases-password-1"
-DESKTOP = {"width": 1280, "height": 800}
 PHONE = "13987654321"
 #: A tiny but real PNG: the upload checks the first bytes, not only the name.
 PNG = bytes.fromhex(
@@ -36,13 +43,6 @@ PNG = bytes.fromhex(
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _account(username: str, role: str, division: str, name: str):
-    user = f.make_user(username, role, [division], display_name=name)
-    user.set_password(PASSWORD)
-    user.save()
-    return user
 
 
 def _lead_case(household: Household, actor, *, received_on: dt.date) -> Case:
@@ -63,9 +63,9 @@ def wulong(committed_divisions, settings, tmp_path):
     """Three accounts, the household of 冉光明 in 向前村 with an identification case opened
     from a cadre's lead, and two neighbours' cases near and past their limit."""
     settings.MEDIA_ROOT = tmp_path / "media"
-    cadre = _account("cadre-xiangqian", Role.VILLAGE_CADRE, f.VILLAGE_A, "冉村干部")
-    township = _account("huolu-chen", Role.TOWNSHIP_STAFF, f.TOWNSHIP_HUOLU, "陈乡镇")
-    district = _account("district-liu", Role.DISTRICT_STAFF, f.COUNTY_WULONG, "刘区县")
+    cadre = account("cadre-xiangqian", Role.VILLAGE_CADRE, f.VILLAGE_A, "冉村干部")
+    township = account("huolu-chen", Role.TOWNSHIP_STAFF, f.TOWNSHIP_HUOLU, "陈乡镇")
+    district = account("district-liu", Role.DISTRICT_STAFF, f.COUNTY_WULONG, "刘区县")
     household = f.make_household(members=0, household_type=rc.HouseholdType.ORDINARY, phone=PHONE)
     head_id = f.next_id_number()
     f.make_member(household, id_number=head_id, name="冉光明", relation=rc.Relation.HEAD)
@@ -103,78 +103,6 @@ def _png(tmp_path: Path) -> Path:
     return path
 
 
-class Screens:
-    def __init__(self) -> None:
-        self.dir = settings.VAR_DIR / "screenshots"
-        self.dir.mkdir(parents=True, exist_ok=True)
-
-    def shoot(self, page, name: str) -> None:
-        """The page at phone and desktop width, whole length."""
-        for width, height in VIEWPORTS:
-            page.set_viewport_size({"width": width, "height": height})
-            page.screenshot(path=self.dir / f"cases-{name}-{width}.png", full_page=True)
-        page.set_viewport_size(DESKTOP)
-
-
-def _login(browser, live_server, username: str):
-    from playwright.sync_api import expect
-
-    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
-    page = context.new_page()
-    missing: list[str] = []
-    page.on("response", lambda r: r.status >= 400 and "/static/" in r.url and missing.append(r.url))
-    page.goto(f"{live_server.url}/login/?next=/cases/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page).to_have_url(f"{live_server.url}/cases/")
-    assert missing == [], "a style sheet or script was not served"
-    return page
-
-
-def _step(page, verb: str):
-    """The open form of one step on a case's page."""
-    return page.locator(f"#action-{verb}")
-
-
-def _submit(page, verb: str, label: str) -> None:
-    from playwright.sync_api import expect
-
-    _step(page, verb).get_by_role("button", name=label, exact=True).click()
-    expect(page.locator(".messages")).to_contain_text(f"已办理“{label}”")
-
-
-def _fill_home_visit(form, *, proposal: bool) -> None:
-    form.get_by_label("核实人员", exact=True).fill("冉村干部、驻村工作队员吴某")
-    form.get_by_label("工资性收入（元）", exact=True).fill("6000")
-    form.get_by_label("生产经营性收入（元）", exact=True).fill("3000")
-    form.get_by_label("财产性收入（元）", exact=True).fill("0")
-    form.get_by_label("转移性收入（元）", exact=True).fill("2400")
-    form.get_by_label("生产经营性支出（元）", exact=True).fill("1000")
-    form.get_by_label("合规自付支出（元）", exact=True).fill("4000")
-    if proposal:
-        form.get_by_label("因病", exact=True).check()
-        form.get_by_label("因意外事故", exact=True).check()
-
-
-def _fill_review(page, note: str) -> None:
-    form = _step(page, "review")
-    form.get_by_label("参会人员", exact=True).fill("村支书、村主任、驻村第一书记、村民代表 5 人")
-    form.get_by_label("参会人数", exact=True).fill("8")
-    form.get_by_label("评议意见", exact=True).fill(note)
-
-
-def _notice_over(case: Case) -> None:
-    # The services take ``today``; a browser cannot pass it. Moving the notice's last day to
-    # yesterday stands in for waiting the configured five days.
-    yesterday = timezone.localdate() - dt.timedelta(days=1)
-    Case.objects.filter(pk=case.pk).update(notice_ends_on=yesterday)
-
-
-def _open_case(page, live_server, case: Case) -> None:
-    page.goto(f"{live_server.url}/cases/{case.pk}/")
-
-
 def test_three_accounts_identify_a_household_and_later_eliminate_its_risk(
     live_server, browser, wulong
 ):
@@ -183,7 +111,7 @@ def test_three_accounts_identify_a_household_and_later_eliminate_its_risk(
     screens = Screens()
     case = wulong["case"]
     household = wulong["household"]
-    cadre = _login(browser, live_server, "cadre-xiangqian")
+    cadre = login(browser, live_server, "cadre-xiangqian")
 
     # The list: open cases of the cadre's village, nearest limit first, urgency in words.
     rows = cadre.locator("#results tbody tr")
@@ -195,7 +123,7 @@ def test_three_accounts_identify_a_household_and_later_eliminate_its_risk(
         "aria-current", "page"
     )
 
-    township = _login(browser, live_server, "huolu-chen")
+    township = login(browser, live_server, "huolu-chen")
     expect(township.locator("#results tbody tr")).to_have_count(3)
     expect(township.locator("#results tbody tr").first).to_contain_text("已超时限 5 天")
     screens.shoot(township, "list")
@@ -205,20 +133,20 @@ def test_three_accounts_identify_a_household_and_later_eliminate_its_risk(
     expect(cadre.locator("h1")).to_contain_text("监测对象识别")
     expect(cadre.locator(".step-current")).to_contain_text("农户申请")
     screens.shoot(cadre, "detail-application")
-    apply = _step(cadre, "apply")
+    apply = step(cadre, "apply")
     expect(apply.get_by_label("申请人", exact=True)).to_have_value("冉光明")
     apply.get_by_label("已签署承诺书（如实申报家庭收入、财产）").check()
     apply.get_by_label("同意授权核查家庭存款、车辆、住房等资产").check()
-    _submit(cadre, "apply", "登记农户申请")
+    submit(cadre, "apply", "登记农户申请")
 
     # Step 3, the home visit: without a category the page says so and keeps the figures.
     expect(cadre.locator(".step-current")).to_contain_text("入户核实")
-    visit = _step(cadre, "verify")
+    visit = step(cadre, "verify")
     expect(visit.get_by_label("家庭人口", exact=True)).to_have_value("3")
-    _fill_home_visit(visit, proposal=True)
+    fill_home_visit(visit, proposal=True)
     visit.get_by_label("核实情况", exact=True).fill("户主脑梗住院，妻子照料无法外出务工")
     visit.get_by_role("button", name="登记入户核实").click()
-    visit = _step(cadre, "verify")
+    visit = step(cadre, "verify")
     expect(visit.locator(".field.has-error")).to_contain_text("请选择拟定的监测类别")
     expect(visit.get_by_label("核实人员", exact=True)).to_have_value("冉村干部、驻村工作队员吴某")
     expect(visit.get_by_label("核实情况", exact=True)).to_have_value(
@@ -227,7 +155,7 @@ def test_three_accounts_identify_a_household_and_later_eliminate_its_risk(
     expect(visit.get_by_label("因意外事故", exact=True)).to_be_checked()
     screens.shoot(cadre, "detail-visit-error")
     visit.get_by_label("拟定监测类别", exact=True).select_option("sudden_hardship")
-    _submit(cadre, "verify", "登记入户核实")
+    submit(cadre, "verify", "登记入户核实")
     # The signed visit sheet, scanned.
     cadre.get_by_label("附件说明").fill("入户核实签字表")
     cadre.get_by_label("文件", exact=True).set_input_files(wulong["sign_sheet"])
@@ -236,14 +164,14 @@ def test_three_accounts_identify_a_household_and_later_eliminate_its_risk(
     assert CaseAttachment.objects.filter(case=case).count() == 1
 
     # Step 4, the village review, then the notice; closing it waits for the notice's end.
-    _fill_review(cadre, "经民主评议，同意纳入监测")
-    _submit(cadre, "review", "村级评议通过并公示")
+    fill_review(cadre, "经民主评议，同意纳入监测")
+    submit(cadre, "review", "村级评议通过并公示")
     case.refresh_from_db()
     expect(cadre.locator("#action-close_notice")).to_contain_text(
         f"公示期至 {case.notice_ends_on} 结束"
     )
     expect(
-        _step(cadre, "close_notice").get_by_role("button", name="公示期满无异议")
+        step(cadre, "close_notice").get_by_role("button", name="公示期满无异议")
     ).to_be_disabled()
     expect(cadre.locator(".timeline")).to_contain_text("扣除合规自付支出后人均纯收入（元）")
     screens.shoot(cadre, "detail-notice")
@@ -260,28 +188,28 @@ def test_three_accounts_identify_a_household_and_later_eliminate_its_risk(
         assert private not in text
     expect(cadre.get_by_role("button", name="打印公示")).to_be_visible()
     screens.shoot(cadre, "notice")
-    _print_notice(cadre, screens, "notice")
+    print_notice(cadre, screens, "notice")
 
     # The notice has run (see _notice_over); the cadre closes it for the township.
-    _notice_over(case)
-    _open_case(cadre, live_server, case)
-    _submit(cadre, "close_notice", "公示期满无异议")
+    notice_over(case)
+    open_case(cadre, live_server, case)
+    submit(cadre, "close_notice", "公示期满无异议")
     expect(cadre.locator(".waiting")).to_contain_text("等待乡镇（街道）工作人员办理")
 
     # Step 5, the township's joint review.
-    _open_case(township, live_server, case)
+    open_case(township, live_server, case)
     expect(township.locator(".step-current")).to_contain_text("乡镇（街道）联合审核")
     screens.shoot(township, "detail-township")
-    _step(township, "township_approve").get_by_label("审核意见").fill(
+    step(township, "township_approve").get_by_label("审核意见").fill(
         "经民政、医保、人社联合审核，情况属实"
     )
-    _submit(township, "township_approve", "乡镇审核同意")
+    submit(township, "township_approve", "乡镇审核同意")
 
     # Step 6, the district's decision.
-    district = _login(browser, live_server, "district-liu")
-    _open_case(district, live_server, case)
-    _step(district, "approve").get_by_label("审定意见").fill("同意纳入监测，落实帮扶措施")
-    _submit(district, "approve", "区县审定通过")
+    district = login(browser, live_server, "district-liu")
+    open_case(district, live_server, case)
+    step(district, "approve").get_by_label("审定意见").fill("同意纳入监测，落实帮扶措施")
+    submit(district, "approve", "区县审定通过")
     expect(district.locator("main")).to_contain_text("该户已纳入防止返贫监测对象")
     expect(district.locator(".step-done")).to_have_count(6)
     timeline = district.locator(".timeline > li")
@@ -312,32 +240,32 @@ def test_three_accounts_identify_a_household_and_later_eliminate_its_risk(
     expect(cadre.locator("h1")).to_contain_text("风险消除")
     expect(cadre.locator(".meta")).to_contain_text("第 1 步/共 5 步")
     elimination = Case.objects.get(household=household, kind=CaseKind.ELIMINATION)
-    nominate = _step(cadre, "nominate")
+    nominate = step(cadre, "nominate")
     nominate.get_by_label("消除方式").select_option("assisted")
     nominate.get_by_label("提名理由").fill("公益性岗位和医疗救助落实后收入稳定")
-    _submit(cadre, "nominate", "村（社区）提名")
+    submit(cadre, "nominate", "村（社区）提名")
 
     # Steps 2 and 3: the home visit (no proposal this time), the review and the notice.
-    _fill_home_visit(_step(cadre, "verify"), proposal=False)
-    _step(cadre, "verify").get_by_label("核实情况").fill("户主康复后在村公益性岗位就业")
-    _submit(cadre, "verify", "登记入户核实")
-    _fill_review(cadre, "同意标注风险消除")
-    _submit(cadre, "review", "村级评议通过并公示")
+    fill_home_visit(step(cadre, "verify"), proposal=False)
+    step(cadre, "verify").get_by_label("核实情况").fill("户主康复后在村公益性岗位就业")
+    submit(cadre, "verify", "登记入户核实")
+    fill_review(cadre, "同意标注风险消除")
+    submit(cadre, "review", "村级评议通过并公示")
     screens.shoot(cadre, "detail-elimination-notice")
     cadre.get_by_role("link", name="查看、打印公示").click()
     expect(cadre.locator("#notice-title")).to_contain_text("风险消除公示")
     expect(cadre.locator(".notice-sheet")).to_contain_text("帮扶消除")
-    _notice_over(elimination)
-    _open_case(cadre, live_server, elimination)
-    _submit(cadre, "close_notice", "公示期满无异议")
+    notice_over(elimination)
+    open_case(cadre, live_server, elimination)
+    submit(cadre, "close_notice", "公示期满无异议")
 
     # Steps 4 and 5: the township and the district.
-    _open_case(township, live_server, elimination)
-    _step(township, "township_approve").get_by_label("审核意见").fill("同意")
-    _submit(township, "township_approve", "乡镇审核同意")
-    _open_case(district, live_server, elimination)
-    _step(district, "approve").get_by_label("审定意见").fill("同意标注风险消除")
-    _submit(district, "approve", "区县审定通过")
+    open_case(township, live_server, elimination)
+    step(township, "township_approve").get_by_label("审核意见").fill("同意")
+    submit(township, "township_approve", "乡镇审核同意")
+    open_case(district, live_server, elimination)
+    step(district, "approve").get_by_label("审定意见").fill("同意标注风险消除")
+    submit(district, "approve", "区县审定通过")
     expect(district.locator("main")).to_contain_text("该户已标注风险消除")
     screens.shoot(district, "detail-eliminated")
 
@@ -354,21 +282,3 @@ def test_three_accounts_identify_a_household_and_later_eliminate_its_risk(
         "huolu-chen",
         "district-liu",
     ]
-
-
-def _print_notice(page, screens: Screens, name: str) -> None:
-    """The notice as printed: navigation and buttons hidden, one A4 page saved as PDF."""
-    from playwright.sync_api import expect
-
-    page.emulate_media(media="print")
-    expect(page.locator(".site-header")).to_be_hidden()
-    expect(page.get_by_role("button", name="打印公示")).to_be_hidden()
-    expect(page.locator(".notice-sheet")).to_be_visible()
-    # About A4 at 96 dpi, to look at what the paper will show.
-    page.set_viewport_size({"width": 794, "height": 1123})
-    page.screenshot(path=screens.dir / f"cases-{name}-print.png", full_page=True)
-    pdf = page.pdf(path=screens.dir / f"cases-{name}.pdf", format="A4", print_background=True)
-    assert pdf.startswith(b"%PDF-")
-    assert len(re.findall(rb"/Type\s*/Page\b", pdf)) == 1, "the notice should fit one A4 page"
-    page.emulate_media(media="screen")
-    page.set_viewport_size(DESKTOP)

@@ -19,6 +19,7 @@ from shouwang.cases.services import lead_create
 from shouwang.core.choices import Role
 from shouwang.registry import choices as rc
 from tests import factories as f
+from tests.browser.case_helpers import fill_application
 from tests.browser.conftest import VIEWPORTS
 
 PASSWORD = "cadre-password-1"
@@ -76,22 +77,16 @@ def test_a_household_applies_from_a_phone_and_the_cadre_sees_it(live_server, bro
         expect(page.locator("main")).to_contain_text("请选择所在乡镇（街道）")
         expect(page.locator("main")).to_contain_text("请阅读并勾选承诺")
 
-        # On a fresh page the township narrows the village list (htmx); the form is filled in.
+        # On a fresh page the township narrows the village list (htmx, checked there); the
+        # form is filled in.
         page.goto(f"{live_server.url}/apply/")
-        page.select_option("#id_township", label="火炉镇")
-        expect(page.locator("#id_village option")).not_to_have_count(0)
-        expect(
-            page.locator(f'#id_village option[value="{f.VILLAGE_OTHER_TOWNSHIP}"]')
-        ).to_have_count(0)
-        page.select_option("#id_village", f.VILLAGE_A)
-        page.fill("#id_applicant_name", "李秀兰" if index == 0 else "王桂芳")
-        page.fill("#id_id_number", f.next_id_number(male=False))
-        page.fill("#id_phone", "13812345678")
-        page.fill(
-            "#id_description", "丈夫 10 月车祸住院，花了 6 万多，家里没有了收入，孩子还在上高中"
+        fill_application(
+            page,
+            name="李秀兰" if index == 0 else "王桂芳",
+            id_number=f.next_id_number(male=False),
+            phone="13812345678",
+            description="丈夫 10 月车祸住院，花了 6 万多，家里没有了收入，孩子还在上高中",
         )
-        page.get_by_label("承诺如实申报家庭收入").check()
-        page.get_by_label("同意授权核查家庭存款").check()
         assert missing_assets == [], "a style sheet or htmx was not served"
         page.screenshot(path=shots / f"leads-apply-{width}.png", full_page=True)
 

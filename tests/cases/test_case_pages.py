@@ -568,11 +568,14 @@ def test_other_village_cadre_cannot_open_the_notice(client):
 def test_a_person_not_yet_registered_is_named_until_the_home_visit(client, users):
     from shouwang.core.models import Division
 
+    id_number = f.next_id_number()
     lead = lead_create(
         actor=users["village_cadre"],
         channel=LeadChannel.WHISTLEBLOWER,
         division=Division.objects.get(code=f.VILLAGE_A),
         person_name="王五",
+        id_number=id_number,
+        phone="13700001234",
         description="外出务工受伤，无收入",
         received_on=DAY0,
     )
@@ -581,10 +584,91 @@ def test_a_person_not_yet_registered_is_named_until_the_home_visit(client, users
     client.force_login(users["village_cadre"])
 
     html = client.get(detail_url(case)).content.decode()
-    assert "王五" in html and "尚未建档" in html
-    assert 'name="verify-household_number"' in html
+    assert "王五" in html and "尚未建档" in html and "入户核实时登记" in html
     assert "王五" in client.get(LIST_URL).content.decode()
-    response = client.post(act_url(case, CaseVerb.VERIFY), prefixed("verify", HOME_VISIT))
+    # The visit's form registers the household: its head named as on the lead, the lead's
+    # numbers shown masked only (left blank, the service takes them).
+    assert "农户档案（该户尚未建档）" in html and "户主信息" in html
+    assert 'name="verify-household_source" value="new"' in html
+    assert re.search(r'name="verify-household_source" value="new"[^>]*checked', html)
+    assert re.search(r'name="verify-head_name" value="王五"', html)
+    assert '<option value="01" selected>汉族</option>' in html
+    assert f'placeholder="{lead.id_number_masked}"' in html
+    assert f'placeholder="{lead.phone_masked}"' in html
+    assert id_number not in html and "13700001234" not in html
+    assert "其他家庭成员请到农户档案页面添加" in html
+
+    # Incomplete: each problem under its field, what was typed kept.
+    posted = prefixed(
+        "verify",
+        {**HOME_VISIT, "household_source": "new", "head_name": "王五", "head_ethnicity": "01"},
+    )
+    response = client.post(act_url(case, CaseVerb.VERIFY), posted)
     assert response.status_code == 200
     form = response.context["actions"][0].form
-    assert "请先在农户档案中登记" in form.errors["household_number"][0]
+    assert form.errors["household_number"] == ["请填写户编号"]
+    assert form.errors["head_education"] == ["请选择户主文化程度"]
+    assert "head_id_number" not in form.errors  # the lead's number will do
+    body = response.content.decode()
+    assert 'value="网格员甲、驻村工作队乙"' in body and re.search(r'value="王五"', body)
+
+    posted.update(
+        prefixed(
+            "verify",
+            {
+                "household_number": "5001561042000901",
+                "head_education": rc.Education.PRIMARY,
+                "head_health_status": rc.HealthStatus.SERIOUS_ILLNESS,
+                "head_labour_skill": rc.LabourSkill.WEAK,
+            },
+        )
+    )
+    response = client.post(act_url(case, CaseVerb.VERIFY), posted, follow=True)
+
+    case.refresh_from_db()
+    household = case.household
+    assert case.state == CaseState.VILLAGE_REVIEW
+    assert household.household_number == "5001561042000901" and household.head_name == "王五"
+    html = response.content.decode()
+    assert "已在农户档案中登记户 5001561042000901（户主 王五）" in html
+    assert "其他家庭成员请到农户档案页面添加" in html
+    # The visit counted two people; the registry holds the head: the page points there.
+    assert "农户档案中已登记 1 人，入户核实的家庭人口为 2 人" in html
+    assert reverse("registry:household_detail", args=[household.pk]) in html
+    timeline = html.split('id="timeline-head"')[1]
+    assert "入户核实时新登记" in timeline and "户主身份证号码" in timeline
+    assert lead.id_number_masked in timeline and id_number not in html
+
+
+def test_the_home_visit_can_link_a_household_registered_meanwhile(client, users):
+    from shouwang.core.models import Division
+
+    lead = lead_create(
+        actor=users["village_cadre"],
+        channel=LeadChannel.MEDIA,
+        division=Division.objects.get(code=f.VILLAGE_A),
+        person_name="赵六",
+        description="媒体报道其家中房屋垮塌",
+        received_on=DAY0,
+    )
+    case = walk(
+        case_open(actor=users["village_cadre"], lead=lead, today=DAY0),
+        IDENTIFICATION_PATH,
+        users,
+        until=CaseVerb.VERIFY,
+    )
+    household = f.make_household(f.VILLAGE_A, household_type=rc.HouseholdType.ORDINARY)
+    client.force_login(users["village_cadre"])
+    data = {**HOME_VISIT, "household_source": "existing", "household_number": "NO-SUCH"}
+
+    response = client.post(act_url(case, CaseVerb.VERIFY), prefixed("verify", data))
+    form = response.context["actions"][0].form
+    assert "没有户编号为“NO-SUCH”的农户" in form.errors["household_number"][0]
+    assert re.search(r'value="existing"[^>]*checked', response.content.decode())
+
+    data["household_number"] = household.household_number
+    response = client.post(act_url(case, CaseVerb.VERIFY), prefixed("verify", data), follow=True)
+
+    assert f"已关联农户 {household.household_number}" in response.content.decode()
+    case.refresh_from_db()
+    assert case.household == household

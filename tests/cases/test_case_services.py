@@ -21,10 +21,12 @@ from shouwang.cases.services import (
     lead_create,
     lead_self_apply,
 )
-from shouwang.core.choices import Role
+from shouwang.core import crypto
+from shouwang.core.choices import AuditAction, Role
 from shouwang.core.exceptions import ApplicationError, PermissionDenied
 from shouwang.core.models import AuditEvent, Division
 from shouwang.registry import choices as rc
+from shouwang.registry.models import Household, Member
 from tests import factories as f
 from tests.cases.steps import (
     APPLICATION,
@@ -274,30 +276,242 @@ def test_withdrawal_needs_a_reason_and_ends_the_case(household, users):
         )
 
 
-def test_an_unregistered_person_is_linked_to_the_household_at_the_home_visit(users):
-    lead = lead_create(
+def _unregistered_lead(users, **kwargs) -> Lead:
+    return lead_create(
         actor=users["village_cadre"],
-        channel=LeadChannel.WHISTLEBLOWER,
+        channel=kwargs.pop("channel", LeadChannel.WHISTLEBLOWER),
         division=Division.objects.get(code=f.VILLAGE_A),
-        person_name="王五",
-        id_number=f.next_id_number(),
+        person_name=kwargs.pop("person_name", "王五"),
         description="外出务工返乡后患重病",
         reporter_name="网格员甲",
         received_on=DAY0,
+        **kwargs,
     )
-    assert lead.household is None and lead.id_number_masked.endswith(lead.id_number_masked[-4:])
-    case = case_open(actor=users["village_cadre"], lead=lead, today=DAY0)
-    case = case_act(actor=users["village_cadre"], case=case, verb=CaseVerb.APPLY, data=APPLICATION)
-    with pytest.raises(ApplicationError, match="尚未建档"):
+
+
+#: The head of a household registered at the home visit (the ID number comes from the lead
+#: unless given).
+NEW_HOUSEHOLD = {
+    "household_source": "new",
+    "household_number": "5001561042000777",
+    "head_name": "王五",
+    "head_ethnicity": rc.Ethnicity.TUJIA,
+    "head_education": rc.Education.JUNIOR,
+    "head_health_status": rc.HealthStatus.SERIOUS_ILLNESS,
+    "head_labour_skill": rc.LabourSkill.WEAK,
+}
+
+
+def _at_visit(users, **lead_kwargs) -> Case:
+    case = case_open(actor=users["village_cadre"], lead=_unregistered_lead(users, **lead_kwargs))
+    return case_act(actor=users["village_cadre"], case=case, verb=CaseVerb.APPLY, data=APPLICATION)
+
+
+def test_an_unregistered_person_is_linked_to_the_household_at_the_home_visit(users):
+    case = _at_visit(users, id_number=f.next_id_number())
+    assert case.household is None and case.lead.id_number_masked
+    with pytest.raises(ApplicationError, match="请选择登记该户或关联已建档的农户"):
         case_act(actor=users["village_cadre"], case=case, verb=CaseVerb.VERIFY, data=HOME_VISIT)
+    existing = {**HOME_VISIT, "household_source": "existing"}
+    with pytest.raises(ApplicationError) as refused:
+        case_act(actor=users["village_cadre"], case=case, verb=CaseVerb.VERIFY, data=existing)
+    assert refused.value.extra["errors"] == {"household_number": ["请填写户编号"]}
+    elsewhere = f.make_household(f.VILLAGE_B, household_type=rc.HouseholdType.ORDINARY)
+    with pytest.raises(ApplicationError, match="在向前村.*没有户编号为"):
+        case_act(
+            actor=users["village_cadre"],
+            case=case,
+            verb=CaseVerb.VERIFY,
+            data={**existing, "household_number": elsewhere.household_number},
+        )
+
     registered = f.make_household(f.VILLAGE_A, household_type=rc.HouseholdType.ORDINARY)
     case = case_act(
         actor=users["village_cadre"],
         case=case,
         verb=CaseVerb.VERIFY,
-        data={**HOME_VISIT, "household_number": registered.household_number},
+        # The head's fields of a new household are ignored when linking an existing one.
+        data={**existing, "household_number": registered.household_number, "head_name": "x"},
     )
     assert case.household == registered and case.person_name == ""
+    case.lead.refresh_from_db()
+    assert case.lead.household == registered
+    record = case.transitions.get(verb=CaseVerb.VERIFY).data
+    assert record["household_link"] == "by_number" and "head_name" not in record
+    assert record["household_number"] == registered.household_number
+    assert Household.objects.count() == 2  # nothing new registered
+    linked = AuditEvent.objects.get(target_type="cases.lead", extra__verb="link_household")
+    assert linked.before["household_id"] is None
+    assert linked.after["household_id"] == registered.pk
+    assert linked.subject == f"registry.household:{registered.pk}"
+
+
+def test_the_home_visit_registers_a_household_not_yet_in_the_registry(users):
+    id_number = f.next_id_number(birth=dt.date(1972, 3, 9), male=False)
+    lead = lead_self_apply(
+        village=Division.objects.get(code=f.VILLAGE_A),
+        applicant_name="王五",
+        id_number=id_number,
+        phone="13800002222",
+        description="丈夫外出务工受伤，家中无收入",
+        pledge_signed=True,
+        asset_check_consent=True,
+    )
+    merged = _unregistered_lead(users, id_number=id_number, channel=LeadChannel.MEDIA)
+    assert merged.merged_into == lead
+    case = case_open(actor=users["village_cadre"], lead=lead, today=DAY0)
+    assert case.state == CaseState.VERIFICATION
+
+    # No ID or phone typed: the lead's are used.
+    case = case_act(
+        actor=users["village_cadre"],
+        case=case,
+        verb=CaseVerb.VERIFY,
+        data={**HOME_VISIT, **NEW_HOUSEHOLD},
+        today=DAY0 + dt.timedelta(1),
+    )
+
+    household = case.household
+    assert household.household_number == "5001561042000777"
+    assert household.village_id == f.VILLAGE_A
+    assert household.household_type == rc.HouseholdType.ORDINARY
+    assert household.monitoring_status == rc.MonitoringStatus.NOT_MONITORED
+    assert household.income_year == 2026
+    assert (household.wage_income, household.transfer_income) == (Decimal(6000), Decimal(2400))
+    assert household.compliant_out_of_pocket == Decimal(4000)
+    assert household.phone_index == crypto.blind_index("13800002222")
+    household.refresh_from_db()
+    assert household.member_count == 1 and household.head_name == "王五"
+    head = household.members.get()
+    assert head.relation == rc.Relation.HEAD and head.id_number_index == lead.id_number_index
+    assert (head.sex, head.birth_date) == (rc.Sex.FEMALE, dt.date(1972, 3, 9))
+    assert head.ethnicity == rc.Ethnicity.TUJIA
+    assert head.health_status == rc.HealthStatus.SERIOUS_ILLNESS
+    assert case.person_name == ""
+    for linked in (lead, merged):
+        linked.refresh_from_db()
+        assert linked.household == household
+
+    # The step's record names the household and keeps masked numbers only.
+    record = case.transitions.get(verb=CaseVerb.VERIFY).data
+    assert record["household_link"] == "registered"
+    assert record["head_id_number"] == lead.id_number_masked
+    assert record["phone"] == lead.phone_masked and "*" in lead.phone_masked
+    subject = f"registry.household:{household.pk}"
+    created = AuditEvent.objects.filter(subject=subject, action=AuditAction.CREATE)
+    assert set(created.values_list("target_type", flat=True)) == {
+        "registry.household",
+        "registry.member",
+    }
+    assert all(e.actor == users["village_cadre"] for e in created)
+    for event in AuditEvent.objects.all():
+        assert id_number not in str(event.before) + str(event.after) + str(event.extra)
+    assert id_number not in str(CaseTransition.objects.values_list("data", flat=True))
+
+    # The rest of the six steps make it a monitoring object.
+    case = walk(case, IDENTIFICATION_PATH[2:], users, start=DAY0)
+    household.refresh_from_db()
+    assert case.state == CaseState.APPROVED
+    assert household.household_type == rc.HouseholdType.MONITORED
+    assert household.monitoring_status == rc.MonitoringStatus.RISK_UNRESOLVED
+
+
+def test_a_new_households_head_is_checked_and_nothing_half_written(users):
+    case = _at_visit(users)  # a lead with a name only
+    data = {**HOME_VISIT, "household_source": "new"}
+    with pytest.raises(ApplicationError) as refused:
+        case_act(actor=users["village_cadre"], case=case, verb=CaseVerb.VERIFY, data=data)
+    assert refused.value.extra["errors"] == {
+        "household_number": ["请填写户编号"],
+        "head_name": ["请填写户主姓名"],
+        "head_id_number": ["请填写户主身份证号码"],
+        "head_ethnicity": ["请选择户主民族"],
+        "head_education": ["请选择户主文化程度"],
+        "head_health_status": ["请选择户主健康状况"],
+        "head_labour_skill": ["请选择户主劳动技能"],
+    }
+    bad = {
+        **HOME_VISIT,
+        **NEW_HOUSEHOLD,
+        "head_id_number": "500156198005171234",
+        "head_health_status": rc.HealthStatus.DISABLED,
+        "phone": "12ab",
+    }
+    with pytest.raises(ApplicationError) as refused:
+        case_act(actor=users["village_cadre"], case=case, verb=CaseVerb.VERIFY, data=bad)
+    errors = refused.value.extra["errors"]
+    assert "校验" in errors["head_id_number"][0] or "身份证" in errors["head_id_number"][0]
+    assert errors["head_disability_grade"] == ["健康状况为残疾时请选择残疾等级"]
+    assert errors["phone"] == ["联系电话应为 7 到 12 位数字"]
+
+    taken = f.make_household(f.VILLAGE_B)
+    with pytest.raises(ApplicationError, match="已被其他农户使用") as refused:
+        case_act(
+            actor=users["village_cadre"],
+            case=case,
+            verb=CaseVerb.VERIFY,
+            data={
+                **HOME_VISIT,
+                **NEW_HOUSEHOLD,
+                "household_number": taken.household_number,
+                "head_id_number": f.next_id_number(),
+            },
+        )
+    assert list(refused.value.extra["errors"]) == ["household_number"]
+    case.refresh_from_db()
+    assert case.state == CaseState.VERIFICATION and case.household is None
+    assert Household.objects.count() == 1 and Member.objects.count() == 2
+
+
+def test_a_head_already_registered_links_the_household_instead_of_a_second_one(users):
+    id_number = f.next_id_number()
+    case = _at_visit(users)  # the lead did not know the ID number
+    home = f.make_household(f.VILLAGE_A, household_type=rc.HouseholdType.ORDINARY)
+    f.make_member(home, id_number=id_number, name="王五", relation=rc.Relation.SPOUSE)
+    data = {**HOME_VISIT, **NEW_HOUSEHOLD, "head_id_number": id_number}
+
+    case = case_act(actor=users["village_cadre"], case=case, verb=CaseVerb.VERIFY, data=data)
+
+    assert case.household == home
+    assert Household.objects.count() == 1
+    record = case.transitions.get(verb=CaseVerb.VERIFY).data
+    assert record["household_link"] == "by_id_number"
+    assert "head_id_number" not in record and "head_name" not in record
+
+    # Registered in another village: refused, with where it is.
+    elsewhere = f.make_household(f.VILLAGE_B, members=0, household_type=rc.HouseholdType.ORDINARY)
+    other_id = f.next_id_number()
+    f.make_member(elsewhere, id_number=other_id, name="赵七")
+    other = _at_visit(users, person_name="赵七")
+    with pytest.raises(ApplicationError, match="已登记在火炉社区.*的农户") as refused:
+        case_act(
+            actor=users["village_cadre"],
+            case=other,
+            verb=CaseVerb.VERIFY,
+            data={**data, "head_id_number": other_id, "head_name": "赵七"},
+        )
+    assert list(refused.value.extra["errors"]) == ["head_id_number"]
+
+
+def test_a_household_already_monitored_or_in_a_case_is_not_linked_again(household, users):
+    busy = _case(household, users)
+    case = _at_visit(users)
+    existing = {**HOME_VISIT, "household_source": "existing"}
+    with pytest.raises(ApplicationError, match="已有正在办理的流程"):
+        case_act(
+            actor=users["village_cadre"],
+            case=case,
+            verb=CaseVerb.VERIFY,
+            data={**existing, "household_number": household.household_number},
+        )
+    walk(busy, IDENTIFICATION_PATH, users)
+    with pytest.raises(ApplicationError, match="已是风险未消除的监测对象"):
+        case_act(
+            actor=users["village_cadre"],
+            case=case,
+            verb=CaseVerb.VERIFY,
+            data={**existing, "household_number": household.household_number},
+        )
 
 
 @pytest.mark.django_db(transaction=True)

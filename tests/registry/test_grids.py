@@ -1,5 +1,7 @@
 """Grids (网格): services, selectors and pages."""
 
+from decimal import Decimal
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -8,6 +10,7 @@ from shouwang.core.choices import AuditAction, Role
 from shouwang.core.exceptions import PermissionDenied
 from shouwang.core.models import AuditEvent, Division
 from shouwang.registry import grid_selectors, grid_services, services
+from shouwang.registry.bulk import HouseholdRecord, registry_bulk_upsert
 from shouwang.registry.models import Grid, Household
 from tests import factories as f
 
@@ -142,6 +145,34 @@ def test_moving_a_household_to_another_village_takes_it_out_of_its_grid(grid):
     services.household_update(actor=None, household=household, data={"village_id": f.VILLAGE_B})
     household.refresh_from_db()
     assert household.grid is None
+
+
+def test_an_import_moving_a_household_to_another_village_takes_it_out_of_its_grid(grid):
+    moved, stays = f.make_household(members=1), f.make_household(members=1)
+    grid_services.households_assign_to_grid(
+        actor=None, grid=grid, household_ids=[moved.pk, stays.pk]
+    )
+
+    def record(household: Household, village_code: str) -> HouseholdRecord:
+        return HouseholdRecord(
+            household_number=household.household_number,
+            fields={"village_id": village_code, "wage_income": Decimal("31234.50")},
+        )
+
+    result = registry_bulk_upsert(
+        actor=None, records=[record(moved, f.VILLAGE_B), record(stays, f.VILLAGE_A)]
+    )
+
+    assert result.households_updated == 2
+    moved.refresh_from_db()
+    stays.refresh_from_db()
+    assert (moved.village_id, moved.grid) == (f.VILLAGE_B, None)
+    assert (stays.village_id, stays.grid) == (f.VILLAGE_A, grid)
+    assert list(grid.households.all()) == [stays]
+    event = AuditEvent.objects.filter(
+        target_type="registry.household", target_id=str(moved.pk), action=AuditAction.UPDATE
+    ).latest("id")  # the import's, after the assignment's
+    assert event.before["village_id"] == f.VILLAGE_A and event.before["grid_id"] == grid.pk and event.after["grid_id"] is None
 
 
 def test_household_services_do_not_set_the_grid_directly(grid):

@@ -14,8 +14,14 @@ from shouwang.cases import workflow
 from shouwang.cases.attachment_services import ALLOWED_TYPES, MAX_ATTACHMENT_BYTES
 from shouwang.cases.choices import CaseVerb, ReviewResult
 from shouwang.cases.models import Case
-from shouwang.cases.records import StepRecordForm, record_form_class
+from shouwang.cases.records import (
+    HouseholdSource,
+    StepRecordForm,
+    record_form_class,
+    record_form_options,
+)
 from shouwang.core.models import User
+from shouwang.registry.choices import Ethnicity
 from shouwang.registry.forms import area_dropdowns, with_all_label
 
 #: Text fields this long get a text area.
@@ -54,13 +60,19 @@ def step_form(
     if case.household is not None:
         initial["member_count"] = case.household.member_count or None
         initial["applicant_name"] = case.household.head_name
-    elif case.person_name:
-        initial["applicant_name"] = case.person_name
-    form = record_form_class(case.kind, transition)(data, prefix=transition.verb, initial=initial)
+    else:
+        # A household not yet in the registry is registered at the home visit, its head
+        # named as on the lead (the lead's ID and phone numbers show masked, as placeholders).
+        initial["applicant_name"] = initial["head_name"] = case.person_name
+        initial["household_source"] = HouseholdSource.NEW
+        initial["head_ethnicity"] = Ethnicity.HAN
+    form = record_form_class(case.kind, transition)(
+        data,
+        prefix=transition.verb,
+        initial=initial,
+        **record_form_options(case, transition),
+    )
     _page_widgets(form)
-    if case.household_id is not None:
-        # Only a household not yet in the registry is named by its number at the visit.
-        form.fields.pop("household_number", None)
     return form
 
 

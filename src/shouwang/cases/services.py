@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,7 +33,16 @@ from shouwang.cases.choices import (
 from shouwang.cases.criteria import elimination_criteria
 from shouwang.cases.deadlines import add_days, add_working_days
 from shouwang.cases.models import Case, CaseTransition, Lead
-from shouwang.cases.records import record_form_class
+from shouwang.cases.records import (
+    HEAD_FIELDS,
+    INCOME_PARTS,
+    HouseholdLink,
+    HouseholdRegistration,
+    HouseholdSource,
+    StepRecordForm,
+    record_form_class,
+    record_form_options,
+)
 from shouwang.core import crypto
 from shouwang.core.audit import audit_record, household_subject, model_snapshot
 from shouwang.core.choices import AuditAction, DivisionLevel
@@ -42,7 +53,7 @@ from shouwang.core.models import Division, User
 from shouwang.policy.selectors import MissingPolicyValue, policy_value
 from shouwang.registry.choices import HouseholdType, MonitoringStatus
 from shouwang.registry.models import Household, Member
-from shouwang.registry.services import household_update
+from shouwang.registry.services import household_create, household_update, member_create
 
 #: Who records leads and opens cases: the registry's editors (village, township, district).
 LEAD_RECORDERS = REGISTRY_EDITORS
@@ -425,10 +436,12 @@ def can_act(actor: User | None, case: Case, transition: workflow.Transition) -> 
     return division_in_area(actor, case.village_id)
 
 
-def _validate(case: Case, transition: workflow.Transition, data: dict[str, Any]) -> dict:
-    form = record_form_class(case.kind, transition)(data)
+def _validate(case: Case, transition: workflow.Transition, data: dict[str, Any]) -> StepRecordForm:
+    """The step's record form, bound and valid; ApplicationError with every field's
+    problems otherwise."""
+    form = record_form_class(case.kind, transition)(data, **record_form_options(case, transition))
     if form.is_valid():
-        record = form.as_record()
+        record = form.cleaned_data
         wanted = {
             CaseVerb.REVIEW: ReviewResult.AGREED,
             CaseVerb.REVIEW_REJECT: ReviewResult.DISAGREED,
@@ -438,13 +451,8 @@ def _validate(case: Case, transition: workflow.Transition, data: dict[str, Any])
                 "result",
                 _("评议结果与所选操作不一致：同意则公示，不同意则选择“村级评议未通过”"),
             )
-        elif transition.verb == CaseVerb.VERIFY and case.household_id is None:
-            if not record.get("household_number"):
-                form.add_error(
-                    "household_number", _("该户尚未建档：请先在农户档案中登记，再填写户编号")
-                )
         if not form.errors:
-            return record
+            return form
     errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
     raise ApplicationError(next(iter(errors.values()))[0], extra={"errors": errors})
 
@@ -477,12 +485,19 @@ def case_act(
             _("“%(verb)s”须由%(level)s办理")
             % {"verb": CaseVerb(verb).label, "level": _level_text(transition.level)}
         )
-    record = _validate(case, transition, data or {})
+    form = _validate(case, transition, data or {})
     today = today or timezone.localdate()
     problem = guard_problem(case, transition, today)
     if problem is not None:
         raise problem
-    return _step(actor=actor, case=case, transition=transition, record=record, today=today)
+    return _step(
+        actor=actor,
+        case=case,
+        transition=transition,
+        record=form.as_record(),
+        today=today,
+        registration=form.registration(),
+    )
 
 
 def _level_text(level: str | None) -> str:
@@ -521,11 +536,12 @@ def _step(
     transition: workflow.Transition,
     record: dict[str, Any],
     today: dt.date | None = None,
+    registration: HouseholdRegistration | None = None,
 ) -> Case:
     today = today or timezone.localdate()
     before = model_snapshot(case)
     source = case.state
-    _apply_effect(actor, case, transition, record, today)
+    _apply_effect(actor, case, transition, record, today, registration)
     case.state = transition.target
     if case.state in workflow.FINAL_STATES:
         case.closed_at = timezone.now()
@@ -573,14 +589,21 @@ def _apply_effect(
     transition: workflow.Transition,
     record: dict[str, Any],
     today: dt.date,
+    registration: HouseholdRegistration | None = None,
 ) -> None:
     verb = transition.verb
     if verb == CaseVerb.NOMINATE:
         case.elimination_method = record["method"]
     elif verb == CaseVerb.VERIFY:
-        if case.household_id is None:
-            case.household = _household_for_case(case, record["household_number"])
-            case.person_name = ""
+        if case.household_id is None and registration is not None:
+            household, link = _household_at_visit(actor, case, registration, record)
+            _link_household(actor, case, household)
+            # The record says which household the visit found, and how.
+            record["household_number"] = household.household_number
+            record["household_link"] = link
+            if link != HouseholdLink.REGISTERED:
+                for name in (*HEAD_FIELDS, "household_source"):
+                    record.pop(name, None)
         case.per_capita_net_income = Decimal(record["per_capita_after_spending"])
         if case.kind == CaseKind.IDENTIFICATION:
             case.proposed_category = record["proposed_category"]
@@ -607,20 +630,158 @@ def _apply_effect(
         case.outcome_note = record.get("reason", "")
 
 
-def _household_for_case(case: Case, number: str) -> Household:
-    household = Household.objects.filter(household_number=number.strip()).first()
-    if household is None or household.village_id != case.village_id:
+def _household_at_visit(
+    actor: User | None, case: Case, registration: HouseholdRegistration, record: dict[str, Any]
+) -> tuple[Household, str]:
+    """The registry's household for a case that had none: the one numbered at the visit,
+    the one its head's ID number is already registered in, or a new one."""
+    if registration.source == HouseholdSource.EXISTING:
+        household = Household.objects.filter(household_number=registration.household_number).first()
+        if household is None or household.village_id != case.village_id:
+            raise _field_error(
+                "household_number",
+                _("在%(village)s没有户编号为“%(n)s”的农户")
+                % {"village": case.village.name, "n": registration.household_number},
+            )
+        _check_household_free(case, household)
+        return household, HouseholdLink.BY_NUMBER
+    return _register_household(actor, case, registration, record)
+
+
+def _register_household(
+    actor: User | None, case: Case, registration: HouseholdRegistration, record: dict[str, Any]
+) -> tuple[Household, str]:
+    """Register the household with its head through the registry's services (their audit
+    rows come with them), unless the head's ID number is registered already: then that
+    household is the one, and nothing is duplicated."""
+    lead = case.lead
+    id_number = registration.id_number or (
+        crypto.decrypt(lead.id_number_encrypted)
+        if lead is not None and lead.id_number_encrypted
+        else ""
+    )
+    if not id_number:
+        raise _field_error("head_id_number", _("请填写户主身份证号码"))
+    person = _person_id(id_number)
+    member = (
+        Member.objects.select_related("household__village")
+        .filter(id_number_index=person.index)
+        .first()
+    )
+    if member is not None:
+        household = member.household
+        if household.village_id != case.village_id:
+            raise _field_error(
+                "head_id_number",
+                _(
+                    "该身份证号码已登记在%(village)s的农户 %(number)s 中，不在本流程所在村，"
+                    "请核实后再办理"
+                )
+                % {"village": household.village.name, "number": household.household_number},
+            )
+        _check_household_free(case, household)
+        return household, HouseholdLink.BY_ID_NUMBER
+    if Household.objects.filter(household_number=registration.household_number).exists():
+        raise _field_error(
+            "household_number",
+            _("户编号“%(n)s”已被其他农户使用；如该户已建档，请选择“该户已建档，按户编号关联”")
+            % {"n": registration.household_number},
+        )
+    phone = registration.phone or (
+        crypto.decrypt(lead.phone_encrypted) if lead is not None and lead.phone_encrypted else ""
+    )
+    visited_on = dt.date.fromisoformat(record["visited_on"])
+    try:
+        household = household_create(
+            actor=actor,
+            data={
+                "household_number": registration.household_number,
+                "village_id": case.village_id,
+                "household_type": HouseholdType.ORDINARY,
+                "income_year": visited_on.year,
+                **{name: Decimal(record[name]) for name in INCOME_PARTS},
+            },
+            phone=phone,
+        )
+        member_create(
+            actor=actor, household=household, id_number=id_number, data=registration.member
+        )
+    except ValidationError as exc:
+        raise _registry_error(exc) from None
+    return household, HouseholdLink.REGISTERED
+
+
+#: The registry's field names, as the home-visit form names them.
+_REGISTRY_TO_VISIT_FIELDS = {
+    "household_number": "household_number",
+    "phone": "phone",
+    "id_number": "head_id_number",
+    "name": "head_name",
+    "ethnicity": "head_ethnicity",
+    "education": "head_education",
+    "health_status": "head_health_status",
+    "disability_grade": "head_disability_grade",
+    "labour_skill": "head_labour_skill",
+}
+
+
+def _registry_error(exc: ValidationError) -> ApplicationError:
+    """A registry service's refusal, under the home-visit form's field names."""
+    by_field = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    errors = {
+        _REGISTRY_TO_VISIT_FIELDS.get(name, "__all__"): messages
+        for name, messages in by_field.items()
+    }
+    first = next(iter(errors.values()))[0]
+    return ApplicationError(first, extra={"errors": errors})
+
+
+def _field_error(name: str, message: str) -> ApplicationError:
+    return ApplicationError(message, extra={"errors": {name: [message]}})
+
+
+def _check_household_free(case: Case, household: Household) -> None:
+    if (
+        case.kind == CaseKind.IDENTIFICATION
+        and household.monitoring_status == MonitoringStatus.RISK_UNRESOLVED
+    ):
         raise ApplicationError(
-            _("在%(village)s没有户编号为“%(n)s”的农户")
-            % {"village": case.village.name, "n": number}
+            _("农户 %(n)s 已是风险未消除的监测对象，无需重复识别")
+            % {"n": household.household_number}
         )
     if (
         Case.objects.filter(household=household, state__in=workflow.OPEN_STATES)
         .exclude(pk=case.pk)
         .exists()
     ):
-        raise ApplicationError(_("该户已有正在办理的流程"))
-    return household
+        raise ApplicationError(
+            _("农户 %(n)s 已有正在办理的流程") % {"n": household.household_number}
+        )
+
+
+def _link_household(actor: User | None, case: Case, household: Household) -> None:
+    """Name the household on the case, its lead and the leads merged into that lead."""
+    case.household = household
+    case.person_name = ""
+    if case.lead_id is None:
+        return
+    leads = Lead.objects.select_for_update().filter(
+        Q(pk=case.lead_id) | Q(merged_into_id=case.lead_id), household__isnull=True
+    )
+    for lead in leads:
+        before = model_snapshot(lead)
+        lead.household = household
+        lead.division = household.village
+        lead.save(update_fields=["household", "division", "updated_at"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            target=lead,
+            before=before,
+            after=model_snapshot(lead),
+            subject=household_subject(household.pk, lead),
+            extra={"verb": "link_household", "case": case.pk},
+        )
 
 
 def _household_on_approval(actor: User | None, case: Case, month: str) -> None:

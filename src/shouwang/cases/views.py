@@ -37,7 +37,7 @@ from shouwang.cases.forms import (
     unprefixed,
 )
 from shouwang.cases.models import Case, CaseAttachment, CaseTransition
-from shouwang.cases.records import StepRecordForm, record_form_class
+from shouwang.cases.records import HouseholdLink, StepRecordForm, record_form_class
 from shouwang.core.exceptions import ApplicationError, PermissionDenied
 from shouwang.core.jurisdiction import REGISTRY_EDITORS, has_role
 from shouwang.core.models import Division
@@ -178,6 +178,9 @@ def record_details(form_class: type[StepRecordForm] | None, data: dict[str, Any]
             rows.append((str(form_field.label), _readable(form_field, value)))
         elif name in COMPUTED_LABELS:
             rows.append((str(COMPUTED_LABELS[name]), _money(value)))
+        elif name == "household_link":
+            links = dict(HouseholdLink.choices)
+            rows.append((_("农户档案"), str(links.get(value, value))))
         else:
             rows.append((name, str(value)))
     return rows
@@ -338,6 +341,8 @@ def _render_detail(
     for attachment in attachments:
         attachment.is_pdf = attachment_content_type(attachment.file.name) == "application/pdf"
     risk_labels = dict(RiskType.choices)
+    visits = [t for t in steps if t.verb == CaseVerb.VERIFY]
+    visit_size = (visits[-1].data or {}).get("member_count") if visits else None
     context = {
         "case": case,
         "position": step_position(case),
@@ -349,6 +354,15 @@ def _render_detail(
         "timeline": case_timeline(case, steps),
         "attachments": attachments,
         "proposed_risks": [str(risk_labels.get(r, r)) for r in case.proposed_risk_types],
+        # Registered at the visit with its head only: the other members are still to add.
+        "members_missing": (
+            visit_size - case.household.member_count
+            if case.household is not None
+            and isinstance(visit_size, int)
+            and visit_size > case.household.member_count
+            else 0
+        ),
+        "visit_size": visit_size,
         "criteria": criteria,
         "criteria_met": all(c.met for c in criteria),
         "actions": actions,
@@ -396,7 +410,32 @@ def case_act(request: HttpRequest, pk: int, verb: str) -> HttpResponse:
         _("已办理“%(verb)s”，当前步骤：%(state)s。")
         % {"verb": CaseVerb(verb).label, "state": case.get_state_display()},
     )
+    if verb == CaseVerb.VERIFY:
+        _say_how_the_household_was_found(request, case)
     return redirect("cases:case_detail", pk=case.pk)
+
+
+def _say_how_the_household_was_found(request: HttpRequest, case: Case) -> None:
+    """After a home visit that registered or linked the household: what happened to the
+    registry, in words."""
+    step = case.transitions.filter(verb=CaseVerb.VERIFY).order_by("-id").first()
+    link = (step.data or {}).get("household_link") if step is not None else None
+    if link is None or case.household is None:
+        return
+    household = case.household
+    if link == HouseholdLink.REGISTERED:
+        text = _(
+            "已在农户档案中登记户 %(number)s（户主 %(head)s）。其他家庭成员请到农户档案页面添加。"
+        )
+    elif link == HouseholdLink.BY_ID_NUMBER:
+        text = _(
+            "户主身份证号码已登记在农户 %(number)s（户主 %(head)s）中，已关联该户，未重复建档。"
+        )
+    else:
+        text = _("已关联农户 %(number)s（户主 %(head)s）。")
+    messages.info(
+        request, text % {"number": household.household_number, "head": household.head_name or "—"}
+    )
 
 
 @require_POST

@@ -181,6 +181,17 @@ SPECTACULAR_SETTINGS = {
         "EliminationMethodEnum": "shouwang.registry.choices.EliminationMethod",
         "AgendaKindEnum": "shouwang.cases.routine_choices.AgendaKind",
         "CheckResultEnum": "shouwang.cases.routine_choices.CheckResult",
+        "MeasureStatusEnum": "shouwang.assistance.choices.MeasureStatus",
+        "MeasureSourceEnum": "shouwang.assistance.choices.MeasureSource",
+        "SchoolStatusEnum": "shouwang.registry.choices.SchoolStatus",
+        "HealthStatusEnum": "shouwang.registry.choices.HealthStatus",
+        "LabourSkillEnum": "shouwang.registry.choices.LabourSkill",
+        "EthnicityEnum": "shouwang.registry.choices.Ethnicity",
+        "EducationEnum": "shouwang.registry.choices.Education",
+        "DisabilityGradeEnum": "shouwang.registry.choices.DisabilityGrade",
+        "OfferKindEnum": "shouwang.assistance.choices.OfferKind",
+        "OfferStatusEnum": "shouwang.assistance.choices.OfferStatus",
+        "MatchStatusEnum": "shouwang.assistance.choices.MatchStatus",
     },
 }
 
