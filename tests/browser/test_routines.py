@@ -104,7 +104,7 @@ def test_township_and_village_cadre_work_the_routines(live_server, browser, vill
         context, page = _login(browser, live_server, "cadre-xq", width, height)
         page.goto(f"{live_server.url}/routines/meetings/")
         page.get_by_role("link", name="登记会议").first.click()
-        expect(page.locator(".agenda-item")).to_have_count(5)
+        expect(page.locator(".agenda-item")).to_have_count(6)  # with overdue measures
         expect(page.locator(".agenda")).to_contain_text("户主务工摔伤")
         page.fill("#id_attendee_count", "6")
         page.fill("#id_attendees", "村支书、村主任、驻村第一书记、监测员、村民小组长2人")

@@ -86,6 +86,7 @@ def test_agenda_lists_new_leads_open_cases_alerts_and_eliminations_due(village_c
         "open_cases",
         "alerts",
         "eliminations_due",
+        "overdue_measures",
         "monitor_report",
     ]
     assert items["new_leads"].count == 1
@@ -95,7 +96,94 @@ def test_agenda_lists_new_leads_open_cases_alerts_and_eliminations_due(village_c
     assert items["alerts"].count == 1
     assert items["eliminations_due"].count == 1
     assert items["eliminations_due"].details[0]["household_id"] == due.pk
+    assert items["overdue_measures"].count == 0 and items["overdue_measures"].decision == "无"
     assert items["monitor_report"].decision == ALL_DECISIONS["monitor_report"]
+
+
+def _plan(household, *measures: tuple[str, dt.date]):
+    """Accept (measure name, planned end) pairs into ``household``'s plan."""
+    from shouwang.assistance.models import Measure
+    from shouwang.assistance.services import plan_accept
+
+    items = [
+        {
+            "measure": Measure.objects.get(name=name),
+            "planned_start": day("2026-09-01"),
+            "planned_end": end,
+        }
+        for name, end in measures
+    ]
+    plan = plan_accept(actor=None, household=household, items=items, today=day("2026-09-01"))
+    return {pm.measure.name: pm for pm in plan.measures.select_related("measure")}
+
+
+def test_agenda_lists_the_measures_overdue_on_the_meeting_day(village_cadre, village_a):
+    from shouwang.assistance.services import plan_measure_progress
+
+    household = monitored()
+    measures = _plan(
+        household,
+        ("医疗救助", day("2026-11-03")),  # 3 days overdue on the 6th
+        ("家庭医生签约服务", day("2026-11-06")),  # due on the day: not yet overdue
+        ("参保资助", day("2026-10-20")),  # delivered below: done
+        ("农村危房改造", day("2026-10-31")),  # stopped below: no longer owed
+    )
+    plan_measure_progress(
+        actor=None, plan_measure=measures["参保资助"], status="delivered", today=TODAY
+    )
+    plan_measure_progress(
+        actor=None,
+        plan_measure=measures["农村危房改造"],
+        status="stopped",
+        data={"status_note": "已搬迁，改为搬迁安置"},
+        today=TODAY,
+    )
+    _plan(monitored(f.VILLAGE_B), ("医疗救助", day("2026-10-01")))  # another village
+
+    agenda = sel.meeting_agenda(village=village_a, month=MONTH, held_on=HELD)
+    entry = {e.kind: e for e in agenda}["overdue_measures"]
+    assert entry.label == "逾期帮扶措施"
+    assert entry.count == 1
+    [detail] = entry.details
+    assert detail["type"] == "measure" and detail["id"] == measures["医疗救助"].pk
+    assert detail["household_id"] == household.pk
+    assert "医疗救助" in detail["text"] and "医保局" in detail["text"]
+    assert "已逾期 3 天" in detail["text"] and "2026-11-03" in detail["text"]
+    assert not sel.agenda_is_quiet(agenda)
+
+    # The item has something in it: the meeting must say what it decided.
+    with pytest.raises(ApplicationError) as refused:
+        _meeting(village_cadre, village_a)
+    assert "overdue_measures" in refused.value.extra["errors"]
+    meeting = _meeting(
+        village_cadre, village_a, decisions={**ALL_DECISIONS, "overdue_measures": "督促医保局落实"}
+    )
+    assert _items(meeting)["overdue_measures"].count == 1
+
+
+def test_meeting_pages_link_overdue_measures(client, village_cadre, village_a):
+    measures = _plan(monitored(), ("医疗救助", day("2026-11-01")))
+    meeting = _meeting(
+        village_cadre, village_a, decisions={**ALL_DECISIONS, "overdue_measures": "限期落实"}
+    )
+    client.force_login(village_cadre)
+
+    html = client.get(reverse("routines:meeting_detail", args=[meeting.pk])).content.decode()
+
+    assert "逾期帮扶措施" in html and "限期落实" in html
+    assert reverse("assistance:measure_detail", args=[measures["医疗救助"].pk]) in html
+
+
+def test_the_meeting_form_shows_overdue_measures(client, village_cadre, village_a):
+    today = dt.date.today()
+    _plan(monitored(), ("医疗救助", today - dt.timedelta(days=1)))
+    client.force_login(village_cadre)
+    url = reverse("routines:meeting_create") + f"?village={f.VILLAGE_A}&month={sel.month_of(today)}"
+
+    html = client.get(url).content.decode()
+
+    assert "逾期帮扶措施" in html and "已逾期 1 天" in html
+    assert "decision_overdue_measures" in html
 
 
 def test_new_leads_count_from_the_previous_meeting(village_cadre, village_a):

@@ -94,7 +94,7 @@ class MeetingCreateSerializer(serializers.Serializer):
         child=serializers.CharField(allow_blank=True),
         label=_("研究意见"),
         help_text=_(
-            "按议题填写：new_leads、open_cases、alerts、eliminations_due、monitor_report。"
+            "按议题填写：new_leads、open_cases、alerts、eliminations_due、overdue_measures、monitor_report。"
             "有内容的议题和监测员汇报必填；无内容的议题可不填（记为“无”）。"
         ),
     )

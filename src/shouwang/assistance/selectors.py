@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from shouwang.assistance import permissions as perms
 from shouwang.assistance.choices import OPEN_MEASURE_STATUSES, MeasureStatus
@@ -18,7 +18,7 @@ from shouwang.assistance.models import (
 )
 from shouwang.assistance.recommend import Proposal, propose
 from shouwang.core.jurisdiction import area_q
-from shouwang.core.models import User
+from shouwang.core.models import AuditEvent, User
 from shouwang.registry.models import Household
 
 
@@ -31,6 +31,11 @@ def measure_groups() -> QuerySet[MeasureGroup]:
 
 def active_measures() -> QuerySet[Measure]:
     return Measure.objects.filter(active=True).select_related("group")
+
+
+def measure_list() -> QuerySet[Measure]:
+    """Every catalogue measure, inactive ones included (administrators switch them back)."""
+    return Measure.objects.select_related("group")
 
 
 def rule_list() -> QuerySet[RecommendationRule]:
@@ -76,6 +81,37 @@ def overdue_measures(*, actor: User | None, today: dt.date) -> QuerySet[PlanMeas
     )
 
 
+def plan_list(*, actor: User | None) -> QuerySet[Plan]:
+    """Plans of households in the actor's area, each with the measures the actor may see: a
+    department officer sees the plans holding one of their department's measures, and only
+    those measures."""
+    visible = plan_measure_queryset(actor=actor)
+    plans = Plan.objects.filter(area_q(actor, "household__village__code"))
+    if not perms.can_deliver(actor):
+        plans = plans.none()
+    elif perms.is_department_officer(actor):
+        plans = plans.filter(pk__in=visible.values("plan_id"))
+    return (
+        plans.select_related(
+            "household", "household__village", "household__village__parent", "accepted_by"
+        )
+        .prefetch_related(
+            Prefetch(
+                "measures",
+                queryset=visible.select_related(
+                    "measure", "measure__group", "member", "updated_by"
+                ).order_by("status", "planned_end", "id"),
+            )
+        )
+        .order_by("-accepted_at", "-id")
+    )
+
+
+def plan_get(*, actor: User | None, pk: int) -> Plan:
+    """One plan in the actor's area; Plan.DoesNotExist (a 404) otherwise."""
+    return plan_list(actor=actor).get(pk=pk)
+
+
 def household_plan(*, household: Household) -> Plan | None:
     """The plan of a household the caller already fetched through household_get."""
     return (
@@ -111,3 +147,17 @@ def delivered_measures(*, household: Household) -> QuerySet[PlanMeasure]:
     return PlanMeasure.objects.filter(
         plan__household=household, status=MeasureStatus.DELIVERED
     ).select_related("measure")
+
+
+def household_plan_counts(*, household: Household) -> dict[str, int]:
+    """How many measures the household's plan holds and how many are delivered (one query)."""
+    return PlanMeasure.objects.filter(plan__household=household).aggregate(
+        total=Count("id"), delivered=Count("id", filter=Q(status=MeasureStatus.DELIVERED))
+    )
+
+
+def plan_measure_history(*, plan_measure: PlanMeasure) -> QuerySet[AuditEvent]:
+    """The audit rows of one plan measure (created, edited, delivered), newest first."""
+    return AuditEvent.objects.filter(
+        target_type=PlanMeasure._meta.label_lower, target_id=str(plan_measure.pk)
+    ).select_related("actor")

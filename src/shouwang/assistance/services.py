@@ -342,7 +342,7 @@ def plan_measure_update(
     _require_planner(actor, pm.plan.household)
     if pm.status not in OPEN_MEASURE_STATUSES:
         raise ApplicationError(
-            _("措施已%(status)s，不能再修改") % {"status": pm.get_status_display()}
+            _("措施%(status)s，不能再修改") % {"status": pm.get_status_display()}
         )
     before = model_snapshot(pm)
     _set(pm, data, PLAN_MEASURE_FIELDS)
@@ -393,7 +393,7 @@ def plan_measure_progress(
             % {"current": current.label, "target": target.label}
         )
     if target == current and current not in OPEN_MEASURE_STATUSES:
-        raise ApplicationError(_("措施已%(status)s，不能再修改") % {"status": current.label})
+        raise ApplicationError(_("措施%(status)s，不能再修改") % {"status": current.label})
     before = model_snapshot(pm)
     _set(pm, data, PROGRESS_FIELDS)
     pm.status = target

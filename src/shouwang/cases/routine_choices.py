@@ -12,6 +12,7 @@ class AgendaKind(models.TextChoices):
     OPEN_CASES = "open_cases", _("在办的识别/消除流程")
     ALERTS = "alerts", _("未处理的部门比对预警")
     ELIMINATIONS_DUE = "eliminations_due", _("已满监测期、可研究风险消除的监测对象")
+    OVERDUE_MEASURES = "overdue_measures", _("逾期帮扶措施")
     # The plan asks for the meeting even when nothing is new: the monitor reports.
     MONITOR_REPORT = "monitor_report", _("监测员监测工作汇报")
 

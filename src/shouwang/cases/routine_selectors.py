@@ -16,6 +16,8 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from shouwang.assistance.choices import OPEN_MEASURE_STATUSES
+from shouwang.assistance.models import PlanMeasure
 from shouwang.cases import workflow
 from shouwang.cases.choices import CaseKind, LeadStatus
 from shouwang.cases.models import (
@@ -270,10 +272,8 @@ def elimination_min_months(village_code: str) -> int:
 def meeting_agenda(*, village: Division, month: str, held_on: dt.date) -> list[AgendaEntry]:
     """The agenda Shouwang fills in for ``village``'s meeting: new leads since the last
     meeting, open cases, unresolved alerts, households that may be nominated for risk
-    elimination, and the monitor's report.
-
-    Overdue assistance measures belong on it too, but there is no measure record yet (issue 4
-    item 5 waits for the assistance app); they are left out until there is.
+    elimination, assistance measures overdue on the meeting day (still planned or in
+    progress, planned completion before ``held_on``), and the monitor's report.
     """
     from shouwang.screening.models import Alert
     from shouwang.screening.services import UNRESOLVED
@@ -380,7 +380,38 @@ def meeting_agenda(*, village: Division, month: str, held_on: dt.date) -> list[A
             }
         )
 
-    entries = [new_leads, open_cases, open_alerts, eliminations]
+    measures = (
+        PlanMeasure.objects.filter(
+            plan__household__village=village,
+            status__in=OPEN_MEASURE_STATUSES,
+            planned_end__lt=held_on,
+        )
+        .select_related("measure", "plan__household")
+        .order_by("planned_end", "id")
+    )
+    overdue = AgendaEntry(AgendaKind.OVERDUE_MEASURES)
+    for pm in measures:
+        overdue.details.append(
+            {
+                "type": "measure",
+                "id": pm.pk,
+                "household_id": pm.plan.household_id,
+                "text": _(
+                    "%(who)s：%(measure)s（%(department)s，%(status)s），"
+                    "计划 %(due)s 完成，已逾期 %(days)d 天"
+                )
+                % {
+                    "who": _who(pm.plan.household),
+                    "measure": pm.measure.name,
+                    "department": pm.get_department_display(),
+                    "status": pm.get_status_display(),
+                    "due": pm.planned_end.isoformat(),
+                    "days": (held_on - pm.planned_end).days,
+                },
+            }
+        )
+
+    entries = [new_leads, open_cases, open_alerts, eliminations, overdue]
     for entry in entries:
         entry.count = len(entry.details)
     return [*entries, AgendaEntry(AgendaKind.MONITOR_REPORT)]

@@ -2,7 +2,9 @@
 
 Gathered from the other apps' own selectors, so a to-do appears exactly where the user
 can act on it: case steps at the user's level in their area, alerts handed to them for a
-home visit, open leads, their village's monthly meeting and the quarter's reviews.
+home visit, open leads, their village's monthly meeting and the quarter's reviews, and
+assistance measures past or near their planned completion (planners in their area;
+department officers their department's, which is all they see here).
 """
 
 from __future__ import annotations
@@ -13,6 +15,10 @@ from dataclasses import dataclass, field
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from shouwang.assistance import permissions as assistance_perms
+from shouwang.assistance.choices import OPEN_MEASURE_STATUSES
+from shouwang.assistance.models import PlanMeasure
+from shouwang.assistance.selectors import overdue_measures, plan_measure_list
 from shouwang.cases import workflow
 from shouwang.cases.choices import CaseState, CaseVerb, LeadStatus
 from shouwang.cases.deadlines import urgency
@@ -20,6 +26,7 @@ from shouwang.cases.lead_selectors import lead_list
 from shouwang.cases.routine_selectors import (
     can_record_routines,
     meeting_outstanding,
+    month_last_day,
     month_of,
     quarter_bounds,
     quarter_label,
@@ -183,11 +190,52 @@ def _review_group(actor: User, today: dt.date, shown: int) -> TodoGroup:
     return TodoGroup("reviews", _("本季度风险研判"), total, more, items)
 
 
+def _measure_item(pm: PlanMeasure, today: dt.date) -> TodoItem:
+    household = pm.plan.household
+    village = household.village
+    return _item(
+        _("%(measure)s：%(head)s")
+        % {"measure": pm.measure.name, "head": household.head_name or household.household_number},
+        f"{village.parent.name if village.parent else ''}{village.name}"
+        f" · {pm.get_department_display()} · {pm.get_status_display()}",
+        reverse("assistance:measure_detail", args=[pm.pk]),
+        pm.planned_end,
+        today,
+    )
+
+
+def _overdue_measure_group(actor: User, today: dt.date, shown: int) -> TodoGroup:
+    measures = overdue_measures(actor=actor, today=today)
+    total = measures.count()
+    items = [_measure_item(pm, today) for pm in measures[:shown]]
+    more = reverse("assistance:overdue")
+    return TodoGroup("overdue_measures", _("逾期帮扶措施"), total, more, items)
+
+
+def _due_measure_group(actor: User, today: dt.date, shown: int) -> TodoGroup:
+    """Measures still owed whose planned completion falls between today and the month's end."""
+    measures = plan_measure_list(actor=actor).filter(
+        status__in=OPEN_MEASURE_STATUSES,
+        planned_end__gte=today,
+        planned_end__lte=month_last_day(month_of(today)),
+    )
+    total = measures.count()
+    items = [_measure_item(pm, today) for pm in measures[:shown]]
+    return TodoGroup("due_measures", _("本月到期措施"), total, reverse("assistance:index"), items)
+
+
+def _measure_groups(actor: User, today: dt.date, shown: int) -> list[TodoGroup]:
+    if not assistance_perms.can_deliver(actor):
+        return []
+    return [_overdue_measure_group(actor, today, shown), _due_measure_group(actor, today, shown)]
+
+
 def todo_groups(*, actor: User, today: dt.date, shown: int = SHOWN_PER_GROUP) -> list[TodoGroup]:
     """The user's to-dos by kind, each with up to ``shown`` items (0: the counts only);
     kinds with nothing waiting are left out."""
     if actor.role == Role.DEPARTMENT_OFFICER and not actor.is_superuser:
-        return []  # departments act on feeds and measures, not on village procedures
+        # Departments deliver measures; village procedures are not theirs.
+        return [g for g in _measure_groups(actor, today, shown) if g.total]
     groups = [
         _case_group(actor, today, shown),
         _alert_group(actor, today, shown),
@@ -195,4 +243,5 @@ def todo_groups(*, actor: User, today: dt.date, shown: int = SHOWN_PER_GROUP) ->
     ]
     if can_record_routines(actor) and not actor.is_superuser:
         groups += [_meeting_group(actor, today, shown), _review_group(actor, today, shown)]
+    groups += _measure_groups(actor, today, shown)
     return [g for g in groups if g is not None and g.total]

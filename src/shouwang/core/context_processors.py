@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
+from shouwang.assistance.permissions import can_deliver, can_plan
 from shouwang.core.jurisdiction import can_edit_registry
 from shouwang.screening.permissions import can_view_policy, can_view_screening
 
@@ -19,4 +20,8 @@ def navigation(request: HttpRequest) -> dict[str, bool]:
         "nav_cases": can_edit_registry(user),
         "nav_screening": can_view_screening(user),
         "nav_policy": can_view_policy(user),
+        # Plans and delivery: planners, and department officers for their measures.
+        "nav_assistance": can_deliver(user),
+        # Coverage and social help are the planners' (department officers only deliver).
+        "nav_assistance_planning": can_plan(user),
     }

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from shouwang.assistance.coverage import can_view_coverage, coverage_summary
 from shouwang.cases.todo import todo_groups
 from shouwang.core.exceptions import PermissionDenied
 from shouwang.core.jurisdiction import has_role
@@ -68,6 +69,9 @@ def home(request: HttpRequest) -> HttpResponse:
         "alerts_by_village": alert_counts_by_village(actor=request.user),
         "alerts_by_rule": alert_counts_by_rule(actor=request.user),
         "todo": todo_groups(actor=request.user, today=timezone.localdate(), shown=0),
+        "coverage": coverage_summary(actor=request.user)
+        if can_view_coverage(request.user)
+        else None,
     }
     return render(request, "core/home.html", context)
 

@@ -101,10 +101,12 @@ class Command(BaseCommand):
                 )
             if assistance is not None and not assistance.skipped:
                 console.print(
-                    _("帮扶计划：%(plans)d 户 %(measures)d 项措施，已落实 %(delivered)d 项，逾期 %(overdue)d 项")
+                    _("帮扶计划：%(plans)d 户 %(measures)d 项措施，已落实 %(delivered)d 项，逾期 %(overdue)d 项；"
+                      "社会帮扶资源 %(offers)d 条，待确认对接 %(matches)d 条")
                     % {
                         "plans": assistance.plans, "measures": assistance.measures,
                         "delivered": assistance.delivered, "overdue": assistance.overdue,
+                        "offers": assistance.offers, "matches": assistance.proposed_matches,
                     }
                 )
         if result.accounts:
