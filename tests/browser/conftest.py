@@ -39,5 +39,11 @@ def browser(monkeypatch):
     playwright = sync_playwright().start()
     chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
     yield chromium
+    # While Playwright's event loop runs in this thread, Django hands the test's ORM calls a
+    # connection of their own (asgiref keys connections by that context); close it here, in
+    # that context, or PostgreSQL refuses to drop the test database at the end.
+    from django.db import connections
+
+    connections.close_all()
     chromium.close()
     playwright.stop()
