@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,9 +30,15 @@ from shouwang.assistance.models import (
     PlanMeasure,
     RecommendationRule,
 )
-from shouwang.core.audit import audit_record, household_subject, model_snapshot, subject_key
+from shouwang.core.audit import (
+    audit_record,
+    household_subject,
+    model_snapshot,
+    stored_actor,
+    subject_key,
+)
 from shouwang.core.choices import AuditAction
-from shouwang.core.exceptions import ApplicationError, PermissionDenied
+from shouwang.core.exceptions import ApplicationError, PermissionDenied, full_clean_or_refuse
 from shouwang.core.jurisdiction import division_in_area
 from shouwang.core.models import User
 from shouwang.registry.choices import MonitoringStatus
@@ -83,16 +88,6 @@ PLAN_MEASURE_FIELDS = (
 PROGRESS_FIELDS = ("actual_start", "actual_end", "amount", "quantity", "status_note")
 
 
-def _validated(obj: Any) -> None:
-    try:
-        obj.full_clean()
-    except ValidationError as error:
-        messages = [
-            str(m) for field_messages in error.message_dict.values() for m in field_messages
-        ]
-        raise ApplicationError("；".join(messages), extra={"fields": error.message_dict}) from error
-
-
 def _set(obj: Any, data: dict[str, Any], allowed: Iterable[str]) -> None:
     allowed = set(allowed)
     unknown = set(data) - allowed
@@ -137,7 +132,7 @@ def measure_group_save(
     group = MeasureGroup.objects.select_for_update().get(pk=group.pk) if group else MeasureGroup()
     before = model_snapshot(group) if group.pk else None
     _set(group, data, GROUP_FIELDS)
-    _validated(group)
+    full_clean_or_refuse(group)
     _save_audited(actor, group, before)
     return group
 
@@ -152,7 +147,7 @@ def measure_save(
     _set(measure, data, MEASURE_FIELDS)
     if measure.development and measure.backstop:
         raise ApplicationError(_("一项措施不能既是开发式帮扶又是兜底保障"))
-    _validated(measure)
+    full_clean_or_refuse(measure)
     _save_audited(actor, measure, before)
     return measure
 
@@ -177,7 +172,7 @@ def rule_save(
         raise ApplicationError(_("成员年龄下限不能大于上限"))
     if rule.per_member and not rule.has_member_condition:
         raise ApplicationError(_("按成员逐人推荐时须至少设置一项成员条件"))
-    _validated(rule)
+    full_clean_or_refuse(rule)
     _save_audited(actor, rule, before)
     return rule
 
@@ -254,9 +249,9 @@ def _new_plan_measure(
         amount=item.get("amount"),
         quantity=item.get("quantity"),
         status_note=(item.get("status_note") or "").strip(),
-        updated_by=actor if actor is not None and actor.pk else None,
+        updated_by=stored_actor(actor),
     )
-    _validated(pm)
+    full_clean_or_refuse(pm)
     pm.save()
     audit_record(
         actor=actor,
@@ -296,7 +291,7 @@ def plan_accept(
     if plan is None:
         plan = Plan(
             household=household,
-            accepted_by=actor if actor is not None and actor.pk else None,
+            accepted_by=stored_actor(actor),
             accepted_at=timezone.now(),
             note=note.strip(),
         )
@@ -346,8 +341,8 @@ def plan_measure_update(
         )
     before = model_snapshot(pm)
     _set(pm, data, PLAN_MEASURE_FIELDS)
-    pm.updated_by = actor if actor is not None and actor.pk else None
-    _validated(pm)
+    pm.updated_by = stored_actor(actor)
+    full_clean_or_refuse(pm)
     _save_audited(actor, pm, before, subject=household_subject(pm.plan.household_id, pm))
     return pm
 
@@ -411,7 +406,7 @@ def plan_measure_progress(
         raise ApplicationError(_("实际完成日期不能早于实际开始日期"))
     if pm.amount is not None and pm.amount < Decimal(0):
         raise ApplicationError(_("金额不能为负数"))
-    pm.updated_by = actor if actor is not None and actor.pk else None
-    _validated(pm)
+    pm.updated_by = stored_actor(actor)
+    full_clean_or_refuse(pm)
     _save_audited(actor, pm, before, subject=household_subject(pm.plan.household_id, pm))
     return pm

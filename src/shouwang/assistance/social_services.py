@@ -17,7 +17,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -35,9 +34,15 @@ from shouwang.assistance.choices import (
 )
 from shouwang.assistance.models import Measure, MeasureGroup, PlanMeasure, SocialMatch, SocialOffer
 from shouwang.assistance.social_selectors import can_edit_offer, offer_in_area, offer_is_live
-from shouwang.core.audit import audit_event, audit_record, household_subject, model_snapshot
+from shouwang.core.audit import (
+    audit_event,
+    audit_record,
+    household_subject,
+    model_snapshot,
+    stored_actor,
+)
 from shouwang.core.choices import AuditAction
-from shouwang.core.exceptions import ApplicationError, PermissionDenied
+from shouwang.core.exceptions import ApplicationError, PermissionDenied, full_clean_or_refuse
 from shouwang.core.jurisdiction import area_q, division_in_area
 from shouwang.core.models import AuditEvent, User
 from shouwang.registry.choices import MonitoringStatus
@@ -107,23 +112,9 @@ def fitting_group_names(kind: str) -> list[str]:
     )
 
 
-def _validated(obj: Any, *, constraints: bool = True) -> None:
-    try:
-        obj.full_clean(validate_unique=constraints, validate_constraints=constraints)
-    except ValidationError as error:
-        messages = [
-            str(m) for field_messages in error.message_dict.values() for m in field_messages
-        ]
-        raise ApplicationError("；".join(messages), extra={"fields": error.message_dict}) from error
-
-
 def _require(check: bool, message: str) -> None:
     if not check:
         raise PermissionDenied(message)
-
-
-def _actor_or_none(actor: User | None) -> User | None:
-    return actor if actor is not None and actor.pk else None
 
 
 def _check_measure_fits(kind: str, measure: Measure | None) -> None:
@@ -162,7 +153,7 @@ def offer_save(
             raise ApplicationError(_("帮扶资源已结束，不能再修改"))
         before = model_snapshot(offer)
     else:
-        offer = SocialOffer(registered_by=_actor_or_none(actor))
+        offer = SocialOffer(registered_by=stored_actor(actor))
     old_division_id = offer.division_id
     old_fit = {
         name: getattr(offer, f"{name}_id" if name == "measure" else name) for name in _FIT_FIELDS
@@ -196,7 +187,7 @@ def offer_save(
     if measure is not None and not measure.active and "measure" in data:
         raise ApplicationError(_("措施“%(name)s”已停用") % {"name": measure.name})
     _check_measure_fits(offer.kind, measure)
-    _validated(offer)
+    full_clean_or_refuse(offer)
     offer.save()
     after = model_snapshot(offer)
     if before != after:
@@ -227,7 +218,7 @@ def offer_close(*, actor: User | None, offer: SocialOffer, note: str = "") -> So
         raise ApplicationError(_("帮扶资源已结束"))
     before = model_snapshot(offer)
     offer.status = OfferStatus.CLOSED
-    _validated(offer)
+    full_clean_or_refuse(offer)
     offer.save()
     audit_record(
         actor=actor,
@@ -353,7 +344,7 @@ def matches_propose(
     for match in matches:
         # Uniqueness per offer and household holds by construction under the offer's lock
         # (and the database constraint stands behind it).
-        _validated(match, constraints=False)
+        full_clean_or_refuse(match, constraints=False)
     SocialMatch.objects.bulk_create(matches)
     AuditEvent.objects.bulk_create(
         audit_event(
@@ -399,11 +390,11 @@ def _decide(
 ) -> SocialMatch:
     before = model_snapshot(match)
     match.status = status
-    match.decided_by = _actor_or_none(actor)
+    match.decided_by = stored_actor(actor)
     match.decided_at = timezone.now()
     match.note = note[:200]
     match.plan_measure = plan_measure
-    _validated(match)
+    full_clean_or_refuse(match)
     match.save()
     audit_record(
         actor=actor,

@@ -34,7 +34,7 @@ from shouwang.cases.routine_choices import (
     MemberAdditionReason,
     MemberRemovalReason,
 )
-from shouwang.core.audit import audit_record, model_snapshot, subject_key
+from shouwang.core.audit import audit_record, model_snapshot, stored_actor, subject_key
 from shouwang.core.choices import AuditAction, DivisionLevel
 from shouwang.core.exceptions import ApplicationError, PermissionDenied
 from shouwang.core.jurisdiction import division_in_area, has_role
@@ -45,10 +45,6 @@ from shouwang.registry.services import member_create, member_delete, member_upda
 
 #: A decision left empty on an item with nothing in it.
 NOTHING_TO_DECIDE = "无"
-
-
-def _actor_or_none(actor: User | None) -> User | None:
-    return actor if actor is not None and actor.pk else None
 
 
 def _require_recorder(actor: User | None, village_code: str, what: str) -> None:
@@ -147,7 +143,7 @@ def meeting_create(
         attendees=attendees.strip(),
         attendee_count=attendee_count,
         summary=summary.strip(),
-        recorded_by=_actor_or_none(actor),
+        recorded_by=stored_actor(actor),
     )
     meeting.full_clean(validate_constraints=False)
     try:
@@ -279,7 +275,7 @@ def review_record(
         plan_needs_change=plan_needs_change,
         reviewers=reviewers.strip()[:200],
         note=note.strip(),
-        recorded_by=_actor_or_none(actor),
+        recorded_by=stored_actor(actor),
     )
     review.full_clean(validate_constraints=False)
     try:
@@ -350,7 +346,7 @@ def campaign_open(
         starts_on=starts_on,
         ends_on=ends_on,
         note=note.strip(),
-        opened_by=_actor_or_none(actor),
+        opened_by=stored_actor(actor),
     )
     campaign.full_clean()
     campaign.save()
@@ -465,7 +461,7 @@ def campaign_check_record(
         note=note.strip(),
         changes=changes,
         lead=lead,
-        recorded_by=_actor_or_none(actor),
+        recorded_by=stored_actor(actor),
     )
     check.full_clean(validate_constraints=False)
     try:

@@ -44,7 +44,7 @@ from shouwang.cases.records import (
     record_form_options,
 )
 from shouwang.core import crypto
-from shouwang.core.audit import audit_record, household_subject, model_snapshot
+from shouwang.core.audit import audit_record, household_subject, model_snapshot, stored_actor
 from shouwang.core.choices import AuditAction, DivisionLevel
 from shouwang.core.exceptions import ApplicationError, PermissionDenied
 from shouwang.core.idnumber import IdNumberError, parse_id_number
@@ -78,10 +78,6 @@ def _require_recorder(actor: User | None, division_code: str) -> None:
         raise PermissionDenied(_("您的角色不能登记线索或启动识别"))
     if not division_in_area(actor, division_code):
         raise PermissionDenied(_("该区划不在您的管辖范围内"))
-
-
-def _actor_or_none(actor: User | None) -> User | None:
-    return actor if actor is not None and actor.pk else None
 
 
 @dataclass(frozen=True)
@@ -175,7 +171,7 @@ def lead_create(
         address=address.strip()[:200],
         description=description.strip(),
         received_on=received_on or timezone.localdate(),
-        reported_by=_actor_or_none(actor),
+        reported_by=stored_actor(actor),
         reporter_name=reporter_name.strip()[:50],
         alert=alert,
         pledge_signed=pledge_signed,
@@ -257,7 +253,7 @@ def lead_close(*, actor: User | None, lead: Lead, reason: str) -> Lead:
     before = model_snapshot(lead)
     lead.status = LeadStatus.CLOSED
     lead.closed_reason = reason.strip()[:2000]
-    lead.handled_by = _actor_or_none(actor)
+    lead.handled_by = stored_actor(actor)
     lead.handled_at = timezone.now()
     lead.save()
     audit_record(
@@ -355,7 +351,7 @@ def case_open(
     case.save()
     before = model_snapshot(lead)
     lead.status = LeadStatus.CASE_OPENED
-    lead.handled_by = _actor_or_none(actor)
+    lead.handled_by = stored_actor(actor)
     lead.handled_at = timezone.now()
     lead.division = place
     lead.save()
@@ -553,7 +549,7 @@ def _step(
         verb=transition.verb,
         from_state=source,
         to_state=case.state,
-        actor=_actor_or_none(actor),
+        actor=stored_actor(actor),
         data=record,
     )
     audit_record(

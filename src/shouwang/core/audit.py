@@ -55,7 +55,7 @@ def audit_event(
         target_id = target_id or str(target.pk)
         target_repr = target_repr or str(target)[:200]
     return AuditEvent(
-        actor=actor if actor is not None and actor.pk else None,
+        actor=stored_actor(actor),
         action=action,
         target_type=target_type,
         target_id=target_id,
@@ -72,6 +72,12 @@ def audit_record(**fields: Any) -> AuditEvent:
     event = audit_event(**fields)
     event.save()
     return event
+
+
+def stored_actor(actor: User | None) -> User | None:
+    """The actor to keep on a row: None for commands and system jobs (no actor, or the
+    command-line FullAccess, which is no database user)."""
+    return actor if actor is not None and actor.pk else None
 
 
 def subject_key(obj: models.Model) -> str:
