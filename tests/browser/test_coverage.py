@@ -75,7 +75,7 @@ def test_district_staff_read_coverage_from_county_to_household(live_server, brow
         card.get_by_role("link", name="查看各区域").click()
         page.wait_for_url(f"{live_server.url}/assistance/coverage/")
         assert page.locator("table.coverage tbody tr").count() > 20  # every township
-        assert page.locator(".assistance-tabs a[aria-current='page']").inner_text() == "覆盖情况"
+        assert page.locator(".section-tabs a[aria-current='page']").inner_text() == "覆盖情况"
         page.screenshot(path=shots / f"coverage-overview-{width}.png", full_page=True)
 
         page.get_by_role("link", name="火炉镇").click()

@@ -95,9 +95,9 @@ def test_admin_shows_users_divisions_registry_and_audit_read_only(client, villag
 @pytest.mark.parametrize(
     ("role_fixture", "shown", "hidden"),
     [
-        ("village_cadre", ["预警"], ["数据比对", "部门数据", "预警规则", "政策参数"]),
-        ("department_officer", ["预警", "数据比对", "部门数据", "预警规则"], ["政策参数"]),
-        ("district_staff", ["预警", "数据比对", "部门数据", "预警规则", "政策参数"], []),
+        ("village_cadre", ["预警"], ["数据比对"]),
+        ("department_officer", ["预警", "数据比对"], []),
+        ("district_staff", ["预警", "数据比对"], []),
     ],
 )
 def test_navigation_shows_the_pages_the_role_may_open(client, request, role_fixture, shown, hidden):
@@ -109,6 +109,27 @@ def test_navigation_shows_the_pages_the_role_may_open(client, request, role_fixt
     # Every link shown opens for the role (no link to a 403).
     for href in re.findall(r'<a href="([^"]+)"', _nav_html(client.get("/").content.decode())):
         assert client.get(href).status_code == 200, href
+
+
+@pytest.mark.parametrize(
+    ("role_fixture", "tabs"),
+    [
+        ("department_officer", ["比对运行", "部门数据", "预警规则"]),
+        ("district_staff", ["比对运行", "部门数据", "预警规则", "政策参数"]),
+    ],
+)
+def test_the_comparison_section_shows_the_tabs_the_role_may_open(
+    client, request, role_fixture, tabs
+):
+    """One navigation entry for department data comparison; its pages are tabs."""
+    client.force_login(request.getfixturevalue(role_fixture))
+    for url_name in ("run_list", "feed_list", "rule_list"):
+        html = client.get(reverse(f"screening:{url_name}")).content.decode()
+        bar = html[html.index('<nav class="section-tabs"') :]
+        bar = bar[: bar.index("</nav>")]
+        assert re.findall(r">([^<>]+)</a>", bar) == tabs
+        for href in re.findall(r'<a href="([^"]+)"', bar):
+            assert client.get(href).status_code == 200, href
 
 
 def _nav_html(html: str) -> str:
