@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from shouwang.cases.models import Case, CaseAttachment, CaseTransition
-from shouwang.core.audit import audit_record, household_subject, model_snapshot
+from shouwang.core.audit import audit_record, household_subject, model_snapshot, stored_actor
 from shouwang.core.choices import AuditAction
 from shouwang.core.exceptions import ApplicationError, PermissionDenied
 from shouwang.core.jurisdiction import REGISTRY_EDITORS, division_in_area, has_role
@@ -82,7 +82,7 @@ def case_attachment_add(
         transition=transition,
         file=file,
         title=title[:100],
-        uploaded_by=actor if actor is not None and actor.pk else None,
+        uploaded_by=stored_actor(actor),
     )
     attachment.full_clean()
     attachment.save()

@@ -12,7 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from shouwang.core.audit import audit_record, model_snapshot
+from shouwang.core.audit import audit_record, model_snapshot, stored_actor
 from shouwang.core.choices import AuditAction, DivisionLevel, Role
 from shouwang.core.exceptions import ApplicationError, PermissionDenied
 from shouwang.core.jurisdiction import has_role
@@ -133,7 +133,7 @@ def policy_value_create(
         value=number,
         source=source,
         note=note,
-        updated_by=actor if actor is not None and actor.pk else None,
+        updated_by=stored_actor(actor),
     )
     row.full_clean()
     row.save()
@@ -175,7 +175,7 @@ def policy_value_update(
     row.note = note
     if model_snapshot(row, exclude={"updated_by"}) == before:
         return row
-    row.updated_by = actor if actor is not None and actor.pk else None
+    row.updated_by = stored_actor(actor)
     row.full_clean()
     row.save()
     audit_record(

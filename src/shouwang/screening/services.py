@@ -20,7 +20,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from shouwang.core.audit import audit_record, household_subject, model_snapshot
+from shouwang.core.audit import audit_record, household_subject, model_snapshot, stored_actor
 from shouwang.core.choices import AuditAction, DivisionLevel, Role
 from shouwang.core.exceptions import ApplicationError, PermissionDenied
 from shouwang.core.jurisdiction import division_in_area
@@ -144,7 +144,7 @@ def rule_create(
         description=rule.description,
         spec=rule.spec,
         active=active,
-        actor=actor if actor and actor.pk else None,
+        actor=stored_actor(actor),
         note=_("新建"),
     )
     audit_record(actor=actor, action=AuditAction.CREATE, target=rule, after=model_snapshot(rule))
@@ -190,7 +190,7 @@ def rule_update(
         description=rule.description,
         spec=rule.spec,
         active=rule.active,
-        actor=actor if actor and actor.pk else None,
+        actor=stored_actor(actor),
         note=note.strip()[:500],
     )
     audit_record(
@@ -517,7 +517,7 @@ def screening_run_create(
         engine=engine,
         period=period,
         trigger=trigger,
-        actor=actor if actor and actor.pk else None,
+        actor=stored_actor(actor),
         rules={r.slug: r.version for r in rules.order_by("slug")},
     )
     audit_record(actor=actor, action=AuditAction.CREATE, target=run, after=model_snapshot(run))
@@ -735,7 +735,7 @@ def _lock(alert: Alert) -> Alert:
 
 
 def _decided(alert: Alert, actor: User | None) -> None:
-    alert.decided_by = actor if actor and actor.pk else None
+    alert.decided_by = stored_actor(actor)
     alert.decided_at = timezone.now()
 
 

@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shouwang.core import crypto
-from shouwang.core.audit import audit_record
+from shouwang.core.audit import audit_record, stored_actor
 from shouwang.core.choices import AuditAction
 from shouwang.core.exceptions import ApplicationError, PermissionDenied
 from shouwang.core.jurisdiction import can_edit_registry, can_reveal_personal_data
@@ -218,7 +218,7 @@ def registry_import(
     path = Path(path)
     if job is None:
         job = ImportJob.objects.create(
-            actor=actor if actor is not None and actor.pk else None,
+            actor=stored_actor(actor),
             file_name=path.name,
             file_sha256=file_sha256(path),
             dry_run=dry_run,

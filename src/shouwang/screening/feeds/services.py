@@ -28,7 +28,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from shouwang.core.audit import audit_record, model_snapshot
+from shouwang.core.audit import audit_record, model_snapshot, stored_actor
 from shouwang.core.choices import AuditAction, Role
 from shouwang.core.exceptions import ApplicationError, PermissionDenied
 from shouwang.core.models import User
@@ -173,7 +173,7 @@ def feed_batch_import(
         file_sha256=digest,
         file_size=path.stat().st_size,
         status=BatchStatus.QUEUED,
-        actor=actor if actor is not None and actor.pk else None,
+        actor=stored_actor(actor),
     )
     return _batch_run(batch=batch, actor=actor, path=path, progress=progress)
 
@@ -342,7 +342,7 @@ def feed_batch_submit(
             file_sha256=digest.hexdigest(),
             file_size=size,
             status=BatchStatus.QUEUED,
-            actor=actor if actor is not None and actor.pk else None,
+            actor=stored_actor(actor),
         )
         partial.replace(feed_upload_path(batch))
     finally:
