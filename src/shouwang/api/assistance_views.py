@@ -21,6 +21,7 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
 from shouwang.api import assistance_serializers as s
+from shouwang.api.service_writes import ServicePutMixin, ServiceWriteMixin
 from shouwang.assistance import permissions as perms
 from shouwang.assistance import selectors, services
 from shouwang.assistance.filters import PlanMeasureFilterSet
@@ -79,10 +80,11 @@ def _household(request, pk: int) -> Household:
     ),
 )
 class MeasureGroupViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    ServiceWriteMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     queryset = MeasureGroup.objects.none()  # names the model for the schema
     serializer_class = s.MeasureGroupSerializer
+    write_serializer_class = s.MeasureGroupWriteSerializer
     permission_classes = [IsAuthenticated, CanViewCatalogue]
     filter_backends: list = []
     lookup_value_regex = r"\d+"
@@ -90,23 +92,8 @@ class MeasureGroupViewSet(
     def get_queryset(self):
         return selectors.measure_groups()
 
-    def create(self, request):
-        serializer = s.MeasureGroupWriteSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        group = services.measure_group_save(actor=request.user, data=serializer.validated_data)
-        return Response(self._render(group), status=status.HTTP_201_CREATED)
-
-    def partial_update(self, request, pk=None):
-        group = self.get_object()
-        serializer = s.MeasureGroupWriteSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        group = services.measure_group_save(
-            actor=request.user, data=serializer.validated_data, group=group
-        )
-        return Response(self._render(group))
-
-    def _render(self, group: MeasureGroup) -> dict:
-        return s.MeasureGroupSerializer(self.get_queryset().get(pk=group.pk)).data
+    def perform_save(self, data, instance=None):
+        return services.measure_group_save(actor=self.request.user, data=data, group=instance)
 
 
 @extend_schema_view(
@@ -129,9 +116,12 @@ class MeasureGroupViewSet(
         responses={200: s.MeasureSerializer},
     ),
 )
-class MeasureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class MeasureViewSet(
+    ServiceWriteMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     queryset = Measure.objects.none()  # names the model for the schema
     serializer_class = s.MeasureSerializer
+    write_serializer_class = s.MeasureWriteSerializer
     permission_classes = [IsAuthenticated, CanViewCatalogue]
     filterset_fields = ["group", "department", "active", "development", "backstop"]
     lookup_value_regex = r"\d+"
@@ -139,23 +129,8 @@ class MeasureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def get_queryset(self):
         return selectors.measure_list()
 
-    def create(self, request):
-        serializer = s.MeasureWriteSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        measure = services.measure_save(actor=request.user, data=serializer.validated_data)
-        return Response(self._render(measure), status=status.HTTP_201_CREATED)
-
-    def partial_update(self, request, pk=None):
-        measure = self.get_object()
-        serializer = s.MeasureWriteSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        measure = services.measure_save(
-            actor=request.user, data=serializer.validated_data, measure=measure
-        )
-        return Response(self._render(measure))
-
-    def _render(self, measure: Measure) -> dict:
-        return s.MeasureSerializer(self.get_queryset().get(pk=measure.pk)).data
+    def perform_save(self, data, instance=None):
+        return services.measure_save(actor=self.request.user, data=data, measure=instance)
 
 
 _RULE_EDIT_NOTE = _(
@@ -192,9 +167,16 @@ _RULE_EDIT_NOTE = _(
     ),
     destroy=extend_schema(summary=_("删除推荐规则"), description=_RULE_EDIT_NOTE),
 )
-class RecommendationRuleViewSet(viewsets.ModelViewSet):
+class RecommendationRuleViewSet(
+    ServicePutMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
     queryset = RecommendationRule.objects.none()  # names the model for the schema
     serializer_class = s.RecommendationRuleSerializer
+    write_serializer_class = s.RecommendationRuleWriteSerializer
     permission_classes = [IsAuthenticated, CanViewCatalogue]
     filterset_fields = ["active", "measure", "household_labour"]
     lookup_value_regex = r"\d+"
@@ -202,27 +184,11 @@ class RecommendationRuleViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         return selectors.rule_list()
 
-    def create(self, request):
-        serializer = s.RecommendationRuleWriteSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        rule = services.rule_save(actor=request.user, data=serializer.validated_data)
-        return Response(self._render(rule), status=status.HTTP_201_CREATED)
-
-    def update(self, request, pk=None, partial=False):
-        rule = self.get_object()
-        serializer = s.RecommendationRuleWriteSerializer(data=request.data, partial=partial)
-        serializer.is_valid(raise_exception=True)
-        rule = services.rule_save(actor=request.user, data=serializer.validated_data, rule=rule)
-        return Response(self._render(rule))
-
-    def partial_update(self, request, pk=None):
-        return self.update(request, pk=pk, partial=True)
+    def perform_save(self, data, instance=None):
+        return services.rule_save(actor=self.request.user, data=data, rule=instance)
 
     def perform_destroy(self, instance):
         services.rule_delete(actor=self.request.user, rule=instance)
-
-    def _render(self, rule: RecommendationRule) -> dict:
-        return s.RecommendationRuleSerializer(self.get_queryset().get(pk=rule.pk)).data
 
 
 # --- plans ----------------------------------------------------------------------------------

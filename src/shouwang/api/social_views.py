@@ -16,6 +16,7 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
 from shouwang.api import social_serializers as s
+from shouwang.api.service_writes import ServicePutMixin
 from shouwang.assistance import social_selectors as selectors
 from shouwang.assistance import social_services as services
 from shouwang.assistance.models import SocialMatch, SocialOffer
@@ -64,9 +65,12 @@ _OFFER_EDIT_NOTE = _(
         responses={200: s.SocialOfferSerializer},
     ),
 )
-class SocialOfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class SocialOfferViewSet(
+    ServicePutMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     queryset = SocialOffer.objects.none()  # names the model for the schema
     serializer_class = s.SocialOfferSerializer
+    write_serializer_class = s.SocialOfferWriteSerializer
     permission_classes = [IsAuthenticated, CanViewSocial]
     filterset_class = OfferFilterSet
     lookup_value_regex = r"\d+"
@@ -74,26 +78,8 @@ class SocialOfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def get_queryset(self):
         return selectors.offer_list(actor=self.request.user)
 
-    def _render(self, offer: SocialOffer, code: int = status.HTTP_200_OK) -> Response:
-        offer = self.get_queryset().get(pk=offer.pk)
-        data = s.SocialOfferSerializer(offer, context={"request": self.request}).data
-        return Response(data, status=code)
-
-    def create(self, request):
-        serializer = s.SocialOfferWriteSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        offer = services.offer_save(actor=request.user, data=serializer.validated_data)
-        return self._render(offer, status.HTTP_201_CREATED)
-
-    def update(self, request, pk=None, partial=False):
-        offer = self.get_object()
-        serializer = s.SocialOfferWriteSerializer(data=request.data, partial=partial)
-        serializer.is_valid(raise_exception=True)
-        offer = services.offer_save(actor=request.user, offer=offer, data=serializer.validated_data)
-        return self._render(offer)
-
-    def partial_update(self, request, pk=None):
-        return self.update(request, pk=pk, partial=True)
+    def perform_save(self, data, instance=None):
+        return services.offer_save(actor=self.request.user, offer=instance, data=data)
 
     @extend_schema(
         summary=_("生成对接建议"),
@@ -130,7 +116,7 @@ class SocialOfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         offer = services.offer_close(
             actor=request.user, offer=offer, note=serializer.validated_data["note"]
         )
-        return self._render(offer)
+        return self.render(offer)
 
 
 _DECIDE_NOTE = _("由农户所在辖区的区县、乡镇（街道）工作人员或村干部确认；记入审计日志。")
