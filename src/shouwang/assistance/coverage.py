@@ -57,13 +57,12 @@ from django.utils.translation import gettext_lazy
 from shouwang.assistance import permissions as perms
 from shouwang.assistance.choices import MeasureStatus
 from shouwang.assistance.models import MeasureGroup, PlanMeasure
-from shouwang.assistance.recommend import SOME_LABOUR
 from shouwang.core.audit import audit_record
 from shouwang.core.choices import LEVEL_PREFIX_LENGTH, AuditAction, DivisionLevel
 from shouwang.core.exceptions import ApplicationError, PermissionDenied
 from shouwang.core.jurisdiction import actor_prefixes, area_q, visible_divisions
 from shouwang.core.models import Division, User
-from shouwang.registry.choices import LABOUR_CAPABLE, MonitoringStatus, RiskType
+from shouwang.registry.choices import LABOUR_CAPABLE, SOME_LABOUR, MonitoringStatus, RiskType
 from shouwang.registry.io.columns import division_short_name
 from shouwang.registry.models import RISK_FIELDS, Household, Member
 

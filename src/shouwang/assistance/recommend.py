@@ -15,11 +15,8 @@ from django.utils.translation import gettext as _
 
 from shouwang.assistance.choices import HouseholdLabour
 from shouwang.assistance.models import Measure, RecommendationRule
-from shouwang.registry.choices import LABOUR_CAPABLE, LabourSkill, RiskType
+from shouwang.registry.choices import LABOUR_CAPABLE, SOME_LABOUR, RiskType
 from shouwang.registry.models import Household, Member
-
-#: Any of these means the household is not wholly without labour capacity.
-SOME_LABOUR = frozenset({LabourSkill.ORDINARY, LabourSkill.SKILLED, LabourSkill.WEAK})
 
 
 @dataclass(frozen=True)
@@ -34,14 +31,6 @@ class Proposal:
         return (self.measure.pk, self.member.pk if self.member else None)
 
 
-def age_on(birth_date: dt.date, today: dt.date) -> int:
-    return (
-        today.year
-        - birth_date.year
-        - ((today.month, today.day) < (birth_date.month, birth_date.day))
-    )
-
-
 def household_labour(members: Sequence[Member]) -> str:
     """``capable`` with an ordinary or skilled worker, ``none`` when nobody can work at all
     (weak labour counts as some labour), otherwise ``any`` (only weak labour)."""
@@ -54,7 +43,7 @@ def household_labour(members: Sequence[Member]) -> str:
 
 
 def member_fits(rule: RecommendationRule, member: Member, today: dt.date) -> bool:
-    age = age_on(member.birth_date, today)
+    age = member.age_on(today)
     if rule.member_age_min is not None and age < rule.member_age_min:
         return False
     if rule.member_age_max is not None and age > rule.member_age_max:

@@ -19,7 +19,7 @@ from shouwang.assistance.models import (
 from shouwang.assistance.recommend import Proposal, propose
 from shouwang.core.jurisdiction import area_q
 from shouwang.core.models import AuditEvent, User
-from shouwang.registry.models import Household
+from shouwang.registry.models import Household, Member
 
 
 def measure_groups() -> QuerySet[MeasureGroup]:
@@ -129,9 +129,13 @@ def household_plan(*, household: Household) -> Plan | None:
     )
 
 
-def household_proposals(*, household: Household, today: dt.date) -> list[Proposal]:
-    """What the active rules propose for ``household`` beyond what its plan already holds."""
-    members = list(household.members.order_by("id"))
+def household_proposals(
+    *, household: Household, today: dt.date, members: list[Member] | None = None
+) -> list[Proposal]:
+    """What the active rules propose for ``household`` beyond what its plan already holds;
+    ``members`` when the caller has them already."""
+    if members is None:
+        members = list(household.members.order_by("id"))
     planned = [
         (pm.measure, pm.member_id)
         for pm in PlanMeasure.objects.filter(plan__household=household)

@@ -39,7 +39,7 @@ from shouwang.assistance.forms import (
     proposal_initial,
 )
 from shouwang.assistance.models import Measure, MeasureGroup, PlanMeasure, RecommendationRule
-from shouwang.assistance.recommend import Proposal, age_on, household_labour
+from shouwang.assistance.recommend import Proposal, household_labour
 from shouwang.core.choices import AuditAction
 from shouwang.core.exceptions import ApplicationError, PermissionDenied
 from shouwang.core.models import AuditEvent
@@ -338,9 +338,11 @@ def household_plan(request: HttpRequest, household_id: int) -> HttpResponse:
     problem = services.plannable_problem(household)
     members = list(registry_selectors.household_members(household=household))
     for member in members:
-        member.age = age_on(member.birth_date, today)
+        member.age = member.age_on(today)
     proposals = (
-        selectors.household_proposals(household=household, today=today) if not problem else []
+        selectors.household_proposals(household=household, today=today, members=members)
+        if not problem
+        else []
     )
     posted = request.POST.get("form") if request.method == "POST" else None
     data = request.POST if posted == "accept" else None

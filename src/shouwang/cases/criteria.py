@@ -9,11 +9,8 @@ from dataclasses import dataclass
 from django.utils.translation import gettext_lazy as _
 
 from shouwang.policy.selectors import MissingPolicyValue, policy_value
-from shouwang.registry.choices import LabourSkill, RiskType, SchoolStatus
+from shouwang.registry.choices import SOME_LABOUR, RiskType, SchoolStatus
 from shouwang.registry.models import Household
-
-#: Any of these means the household is not wholly without labour capacity.
-SOME_LABOUR = frozenset({LabourSkill.ORDINARY, LabourSkill.SKILLED, LabourSkill.WEAK})
 
 
 @dataclass(frozen=True)

@@ -192,6 +192,8 @@ class LabourSkill(models.TextChoices):
 
 #: Labour capacities that count as "able to work" for development-type assistance.
 LABOUR_CAPABLE = frozenset({LabourSkill.ORDINARY, LabourSkill.SKILLED})
+#: Any of these means a household is not wholly without labour capacity (整户无劳动能力).
+SOME_LABOUR = LABOUR_CAPABLE | {LabourSkill.WEAK}
 
 
 class EmploymentStatus(models.TextChoices):

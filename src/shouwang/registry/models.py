@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import Decimal
 
@@ -321,6 +322,11 @@ class Member(BaseModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def age_on(self, day: dt.date) -> int:
+        """Full years of age on ``day``."""
+        birth = self.birth_date
+        return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
     def clean(self) -> None:
         errors: dict[str, str] = {}

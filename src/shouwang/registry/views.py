@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -98,7 +97,7 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
     today = timezone.localdate()
     members = list(selectors.household_members(household=household))
     for member in members:
-        member.age = _age(member.birth_date, today)
+        member.age = member.age_on(today)
     context = {
         "household": household,
         "sections": household_sections(household),
@@ -239,10 +238,6 @@ def household_reveal_phone(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # Presentation helpers: turn stored values into the labels a reader expects.
-
-
-def _age(birth: dt.date, today: dt.date) -> int:
-    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
 
 def _field(model: type[models.Model] | None, name: str) -> models.Field | None:
