@@ -21,7 +21,9 @@ def fresh_throttle():
 def test_token_is_issued_for_a_valid_password_and_opens_the_api(village_cadre):
     f.make_household(f.VILLAGE_A, members=1)
     client = APIClient()
-    response = client.post(TOKEN_URL, {"username": "cadre-a", "password": "pw-for-tests"}, format="json")
+    response = client.post(
+        TOKEN_URL, {"username": "cadre-a", "password": "pw-for-tests"}, format="json"
+    )
     assert response.status_code == 200
     token = response.json()["token"]
     assert token == Token.objects.get(user=village_cadre).key
@@ -34,13 +36,19 @@ def test_token_is_issued_for_a_valid_password_and_opens_the_api(village_cadre):
 
 def test_the_same_user_gets_the_same_token(village_cadre):
     client = APIClient()
-    first = client.post(TOKEN_URL, {"username": "cadre-a", "password": "pw-for-tests"}).json()["token"]
-    second = client.post(TOKEN_URL, {"username": "cadre-a", "password": "pw-for-tests"}).json()["token"]
+    first = client.post(TOKEN_URL, {"username": "cadre-a", "password": "pw-for-tests"}).json()[
+        "token"
+    ]
+    second = client.post(TOKEN_URL, {"username": "cadre-a", "password": "pw-for-tests"}).json()[
+        "token"
+    ]
     assert first == second
 
 
 def test_wrong_password_is_a_400_with_a_chinese_message(village_cadre):
-    response = APIClient().post(TOKEN_URL, {"username": "cadre-a", "password": "wrong"}, format="json")
+    response = APIClient().post(
+        TOKEN_URL, {"username": "cadre-a", "password": "wrong"}, format="json"
+    )
     assert response.status_code == 400
     body = response.json()
     assert body["code"] == "invalid"
@@ -65,7 +73,8 @@ def test_a_body_that_is_not_an_object_is_a_400():
 def test_password_guessing_is_throttled_per_user_name(village_cadre):
     client = APIClient()
     statuses = [
-        client.post(TOKEN_URL, {"username": "cadre-a", "password": f"guess-{i}"}).status_code for i in range(11)
+        client.post(TOKEN_URL, {"username": "cadre-a", "password": f"guess-{i}"}).status_code
+        for i in range(11)
     ]
     assert statuses == [400] * 10 + [429]
     # Another account is not locked by the guesses at this one.

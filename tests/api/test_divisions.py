@@ -15,7 +15,10 @@ def test_village_cadre_sees_only_own_village(cadre_api):
     rows = all_rows(cadre_api)
     assert [row["code"] for row in rows] == [f.VILLAGE_A]
     assert rows[0] == {
-        "code": f.VILLAGE_A, "name": rows[0]["name"], "level": 5, "level_display": "村（社区）",
+        "code": f.VILLAGE_A,
+        "name": rows[0]["name"],
+        "level": 5,
+        "level_display": "村（社区）",
         "parent": f.TOWNSHIP_HUOLU,
     }
     assert rows[0]["name"].startswith("向前村")

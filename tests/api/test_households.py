@@ -69,12 +69,16 @@ def test_another_villages_household_is_a_404_for_every_verb(cadre_api, village):
     url = f"/api/households/{other.pk}/"
     assert cadre_api.get(url).status_code == 404
     assert cadre_api.patch(url, {"wage_income": "1"}, format="json").status_code == 404
-    assert cadre_api.put(url, new_household_payload(village=village), format="json").status_code == 404
+    assert (
+        cadre_api.put(url, new_household_payload(village=village), format="json").status_code == 404
+    )
     assert cadre_api.delete(url).status_code == 404
     assert cadre_api.post(f"{url}reveal-phone/").status_code == 404
     other.refresh_from_db()
     assert other.wage_income == Decimal("30000.00")
-    assert not AuditEvent.objects.filter(target_type="registry.household", action__in=["update", "delete", "reveal"])
+    assert not AuditEvent.objects.filter(
+        target_type="registry.household", action__in=["update", "delete", "reveal"]
+    )
 
 
 def test_404_body_has_the_error_shape(cadre_api):
@@ -85,7 +89,9 @@ def test_404_body_has_the_error_shape(cadre_api):
 
 def test_cadre_cannot_move_a_household_out_of_the_area(cadre_api):
     household = f.make_household(f.VILLAGE_A)
-    response = cadre_api.patch(f"/api/households/{household.pk}/", {"village": f.VILLAGE_B}, format="json")
+    response = cadre_api.patch(
+        f"/api/households/{household.pk}/", {"village": f.VILLAGE_B}, format="json"
+    )
     assert response.status_code == 403
     assert response.json()["code"] == "permission_denied"
     household.refresh_from_db()
@@ -137,7 +143,9 @@ def test_repeated_risk_type_is_refused_under_risk_types(cadre_api):
 
 def test_more_than_five_risk_types_is_a_type_error(cadre_api):
     risks = ["illness", "disability", "schooling", "housing", "accident", "other"]
-    response = cadre_api.post("/api/households/", new_household_payload(risk_types=risks), format="json")
+    response = cadre_api.post(
+        "/api/households/", new_household_payload(risk_types=risks), format="json"
+    )
     assert response.status_code == 400
     assert "risk_types" in response.json()["extra"]["fields"]
 
@@ -151,16 +159,24 @@ def test_duplicate_household_number_is_refused(cadre_api):
 
 
 def test_creating_in_another_village_is_forbidden(cadre_api):
-    response = cadre_api.post("/api/households/", new_household_payload(village=f.VILLAGE_B), format="json")
+    response = cadre_api.post(
+        "/api/households/", new_household_payload(village=f.VILLAGE_B), format="json"
+    )
     assert response.status_code == 403
     assert response.json()["message"] == "该行政村不在您的管辖范围内"
     assert not Household.objects.exists()
 
 
 def test_department_officer_cannot_create(api_client_for, department_officer):
-    response = api_client_for(department_officer).post("/api/households/", new_household_payload(), format="json")
+    response = api_client_for(department_officer).post(
+        "/api/households/", new_household_payload(), format="json"
+    )
     assert response.status_code == 403
-    assert response.json() == {"message": "您的角色不能修改农户档案", "code": "permission_denied", "extra": {}}
+    assert response.json() == {
+        "message": "您的角色不能修改农户档案",
+        "code": "permission_denied",
+        "extra": {},
+    }
     assert not Household.objects.exists()
 
 
@@ -180,7 +196,9 @@ def test_detail_has_members_with_masked_ids(cadre_api):
 def test_partial_update_goes_through_the_service(cadre_api, village_cadre):
     household = f.make_household(f.VILLAGE_A, members=2)
     response = cadre_api.patch(
-        f"/api/households/{household.pk}/", {"productive_expenses": "7000", "phone": "02377123456"}, format="json"
+        f"/api/households/{household.pk}/",
+        {"productive_expenses": "7000", "phone": "02377123456"},
+        format="json",
     )
     assert response.status_code == 200, response.json()
     body = response.json()
@@ -195,7 +213,9 @@ def test_partial_update_goes_through_the_service(cadre_api, village_cadre):
 
 def test_full_update_keeps_the_household_number_valid(cadre_api):
     household = f.make_household(f.VILLAGE_A, members=1)
-    payload = new_household_payload(household_number=household.household_number, village=f.VILLAGE_A)
+    payload = new_household_payload(
+        household_number=household.household_number, village=f.VILLAGE_A
+    )
     response = cadre_api.put(f"/api/households/{household.pk}/", payload, format="json")
     assert response.status_code == 200, response.json()
     household.refresh_from_db()
@@ -207,10 +227,14 @@ def test_full_update_keeps_the_household_number_valid(cadre_api):
 
 def test_partial_update_without_risk_types_keeps_them(cadre_api):
     household = f.make_household(f.VILLAGE_A, **{**MONITORED, "risk_type_2": c.RiskType.SCHOOLING})
-    response = cadre_api.patch(f"/api/households/{household.pk}/", {"wage_income": "1000"}, format="json")
+    response = cadre_api.patch(
+        f"/api/households/{household.pk}/", {"wage_income": "1000"}, format="json"
+    )
     assert response.status_code == 200
     assert response.json()["risk_types"] == ["illness", "schooling"]
-    response = cadre_api.patch(f"/api/households/{household.pk}/", {"risk_types": ["housing"]}, format="json")
+    response = cadre_api.patch(
+        f"/api/households/{household.pk}/", {"risk_types": ["housing"]}, format="json"
+    )
     assert response.status_code == 200
     household.refresh_from_db()
     assert household.risk_types == ["housing"]
@@ -224,7 +248,9 @@ def test_delete_removes_household_and_members_with_audit(cadre_api, village_cadr
     assert not Member.objects.filter(household_id=household.pk).exists()
     deletions = AuditEvent.objects.filter(action="delete", actor=village_cadre)
     assert sorted(deletions.values_list("target_type", flat=True)) == [
-        "registry.household", "registry.member", "registry.member",
+        "registry.household",
+        "registry.member",
+        "registry.member",
     ]
 
 
@@ -278,11 +304,17 @@ def households_to_filter():
     neighbour = f.make_household(f.VILLAGE_B, household_type=c.HouseholdType.ORDINARY, members=0)
     f.make_member(neighbour, name="赵春", labour_skill=c.LabourSkill.WEAK)
     far = f.make_household(
-        f.VILLAGE_OTHER_TOWNSHIP, members=1,
-        **{**MONITORED, "household_type": c.HouseholdType.POVERTY_EXITED,
-           "monitoring_category": c.MonitoringCategory.UNSTABLE_EXITED,
-           "monitoring_status": c.MonitoringStatus.RISK_ELIMINATED, "eliminated_month": "202501",
-           "elimination_method": c.EliminationMethod.ASSISTED, "risk_type_1": c.RiskType.HOUSING},
+        f.VILLAGE_OTHER_TOWNSHIP,
+        members=1,
+        **{
+            **MONITORED,
+            "household_type": c.HouseholdType.POVERTY_EXITED,
+            "monitoring_category": c.MonitoringCategory.UNSTABLE_EXITED,
+            "monitoring_status": c.MonitoringStatus.RISK_ELIMINATED,
+            "eliminated_month": "202501",
+            "elimination_method": c.EliminationMethod.ASSISTED,
+            "risk_type_1": c.RiskType.HOUSING,
+        },
     )
     return {"plain": plain, "monitored": monitored, "neighbour": neighbour, "far": far}
 
@@ -356,6 +388,7 @@ def test_pagination(district_api):
 def test_list_query_count_does_not_grow_with_rows(district_api):
     # A grid member whose area covers every village used below.
     grid_member = f.make_user("grid-county", divisions=[f.COUNTY_WULONG])
+
     def count_queries():
         with CaptureQueriesContext(connection) as queries:
             response = district_api.get("/api/households/")
@@ -363,11 +396,15 @@ def test_list_query_count_does_not_grow_with_rows(district_api):
         return len(queries), response.json()["count"]
 
     for i in range(5):
-        f.make_household(f.VILLAGE_A if i % 2 else f.VILLAGE_OTHER_TOWNSHIP, grid_member=grid_member)
+        f.make_household(
+            f.VILLAGE_A if i % 2 else f.VILLAGE_OTHER_TOWNSHIP, grid_member=grid_member
+        )
     few, count = count_queries()
     assert count == 5
     for i in range(25):
-        f.make_household(f.VILLAGE_B if i % 2 else f.VILLAGE_OTHER_TOWNSHIP, grid_member=grid_member)
+        f.make_household(
+            f.VILLAGE_B if i % 2 else f.VILLAGE_OTHER_TOWNSHIP, grid_member=grid_member
+        )
     many, count = count_queries()
     assert count == 30
     assert many == few

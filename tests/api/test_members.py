@@ -59,7 +59,9 @@ def test_another_villages_member_is_a_404_for_every_verb(api_client_for, village
     assert client.post(f"{url}reveal/").status_code == 404
     member.refresh_from_db()
     assert member.labour_skill == c.LabourSkill.ORDINARY
-    assert not AuditEvent.objects.filter(target_type="registry.member", action__in=["update", "delete", "reveal"])
+    assert not AuditEvent.objects.filter(
+        target_type="registry.member", action__in=["update", "delete", "reveal"]
+    )
 
 
 def test_member_cannot_be_added_to_another_villages_household(cadre_api):
@@ -76,15 +78,26 @@ def test_member_cannot_be_added_to_another_villages_household(cadre_api):
 def test_create_household_then_member_via_api(cadre_api, village_cadre):
     household_response = cadre_api.post(
         "/api/households/",
-        {"household_number": "H-API-1", "village": f.VILLAGE_A, "household_type": "poverty_exited",
-         "income_year": 2025, "wage_income": "36000"},
+        {
+            "household_number": "H-API-1",
+            "village": f.VILLAGE_A,
+            "household_type": "poverty_exited",
+            "income_year": 2025,
+            "wage_income": "36000",
+        },
         format="json",
     )
     assert household_response.status_code == 201, household_response.json()
     household_id = household_response.json()["id"]
 
-    head = {"household": household_id, "name": "赵五", "id_number": ZHAO_WU_ID, "relation": "head",
-            "education": "senior", "labour_skill": "skilled"}
+    head = {
+        "household": household_id,
+        "name": "赵五",
+        "id_number": ZHAO_WU_ID,
+        "relation": "head",
+        "education": "senior",
+        "labour_skill": "skilled",
+    }
     response = cadre_api.post("/api/members/", head, format="json")
     assert response.status_code == 201, response.json()
     body = response.json()
@@ -99,7 +112,10 @@ def test_create_household_then_member_via_api(cadre_api, village_cadre):
     assert detail["head_name"] == "赵五"
     assert detail["per_capita_net_income"] == "36000.00"
     events = AuditEvent.objects.filter(actor=village_cadre, action="create")
-    assert sorted(events.values_list("target_type", flat=True)) == ["registry.household", "registry.member"]
+    assert sorted(events.values_list("target_type", flat=True)) == [
+        "registry.household",
+        "registry.member",
+    ]
     member_event = events.get(target_type="registry.member")
     assert member_event.subject == f"registry.household:{household_id}"
     assert ZHAO_WU_ID not in str(member_event.after)
@@ -115,7 +131,9 @@ def test_create_household_then_member_via_api(cadre_api, village_cadre):
 )
 def test_invalid_id_number_is_a_400_with_the_reason(cadre_api, id_number, reason):
     household = f.make_household(f.VILLAGE_A, members=0)
-    response = cadre_api.post("/api/members/", new_member_payload(household, id_number=id_number), format="json")
+    response = cadre_api.post(
+        "/api/members/", new_member_payload(household, id_number=id_number), format="json"
+    )
     assert response.status_code == 400
     body = response.json()
     assert body["code"] == "invalid"
@@ -140,7 +158,12 @@ def test_update_keeps_household_and_id_number_unless_given(cadre_api, village_ca
     other = f.make_household(f.VILLAGE_A, members=0)
     response = cadre_api.patch(
         f"/api/members/{member.pk}/",
-        {"labour_skill": "weak", "household": other.pk, "employment_status": "inside_county", "months_employed": 6},
+        {
+            "labour_skill": "weak",
+            "household": other.pk,
+            "employment_status": "inside_county",
+            "months_employed": 6,
+        },
         format="json",
     )
     assert response.status_code == 200, response.json()
@@ -171,12 +194,16 @@ def test_delete_member_refreshes_the_household(cadre_api, village_cadre):
     assert cadre_api.delete(f"/api/members/{son.pk}/").status_code == 204
     household.refresh_from_db()
     assert household.member_count == 1
-    assert AuditEvent.objects.filter(action="delete", actor=village_cadre, target_id=str(son.pk)).exists()
+    assert AuditEvent.objects.filter(
+        action="delete", actor=village_cadre, target_id=str(son.pk)
+    ).exists()
 
 
 def test_department_officer_cannot_add_members(api_client_for, department_officer):
     household = f.make_household(f.VILLAGE_A, members=0)
-    response = api_client_for(department_officer).post("/api/members/", new_member_payload(household), format="json")
+    response = api_client_for(department_officer).post(
+        "/api/members/", new_member_payload(household), format="json"
+    )
     assert response.status_code == 403
     assert not Member.objects.exists()
 
@@ -204,11 +231,17 @@ def test_reveal_needs_the_permission(cadre_api):
     member = f.make_household(f.VILLAGE_A, members=1).members.get()
     response = cadre_api.post(f"/api/members/{member.pk}/reveal/")
     assert response.status_code == 403
-    assert response.json() == {"message": "您没有查看完整身份证号码的权限", "code": "permission_denied", "extra": {}}
+    assert response.json() == {
+        "message": "您没有查看完整身份证号码的权限",
+        "code": "permission_denied",
+        "extra": {},
+    }
     assert not AuditEvent.objects.filter(action="reveal").exists()
 
 
-def test_reveal_with_the_permission_returns_the_number_and_is_audited(api_client_for, village_cadre):
+def test_reveal_with_the_permission_returns_the_number_and_is_audited(
+    api_client_for, village_cadre
+):
     village_cadre.user_permissions.add(Permission.objects.get(codename="reveal_personal_data"))
     household = f.make_household(f.VILLAGE_A, members=0)
     member = f.make_member(household, id_number=LI_SI_ID)
@@ -216,7 +249,11 @@ def test_reveal_with_the_permission_returns_the_number_and_is_audited(api_client
     assert response.status_code == 200
     assert response.json() == {"id_number": LI_SI_ID}
     event = AuditEvent.objects.get(action="reveal")
-    assert (event.actor, event.target_id, event.extra) == (village_cadre, str(member.pk), {"field": "id_number"})
+    assert (event.actor, event.target_id, event.extra) == (
+        village_cadre,
+        str(member.pk),
+        {"field": "id_number"},
+    )
 
 
 # --- filters and query count ------------------------------------------------------------------
@@ -224,10 +261,17 @@ def test_reveal_with_the_permission_returns_the_number_and_is_audited(api_client
 
 def test_member_filters(district_api):
     household = f.make_household(f.VILLAGE_A, members=0)
-    li = f.make_member(household, id_number=LI_SI_ID, name="李四", relation=c.Relation.HEAD,
-                       labour_skill=c.LabourSkill.WEAK)
+    li = f.make_member(
+        household,
+        id_number=LI_SI_ID,
+        name="李四",
+        relation=c.Relation.HEAD,
+        labour_skill=c.LabourSkill.WEAK,
+    )
     far = f.make_household(f.VILLAGE_OTHER_TOWNSHIP, members=0)
-    zhao = f.make_member(far, id_number=ZHAO_WU_ID, name="赵五", health_status=c.HealthStatus.CHRONIC)
+    zhao = f.make_member(
+        far, id_number=ZHAO_WU_ID, name="赵五", health_status=c.HealthStatus.CHRONIC
+    )
 
     def ids(**query):
         response = district_api.get("/api/members/", query)

@@ -66,7 +66,6 @@ def test_levels_act_in_order_village_then_township_then_district():
     assert levels[CaseVerb.APPROVE] == "district"
 
 
-
 def test_withdrawal_belongs_to_the_level_holding_the_case_and_those_above():
     kind = CaseKind.IDENTIFICATION
     withdraw = w.transition_for(kind, CaseState.VERIFICATION, CaseVerb.WITHDRAW)

@@ -81,9 +81,17 @@ def test_admin_shows_users_divisions_registry_and_audit_read_only(client, villag
     superuser = User.objects.create_superuser("root", password="pw-for-tests")
     client.force_login(superuser)
 
-    for name in ("core_user", "core_division", "core_auditevent", "registry_household", "registry_member"):
+    for name in (
+        "core_user",
+        "core_division",
+        "core_auditevent",
+        "registry_household",
+        "registry_member",
+    ):
         assert client.get(reverse(f"admin:{name}_changelist")).status_code == 200
-    user_page = client.get(reverse("admin:core_user_change", args=[village_cadre.pk])).content.decode()
+    user_page = client.get(
+        reverse("admin:core_user_change", args=[village_cadre.pk])
+    ).content.decode()
     assert "管辖区划" in user_page and "角色" in user_page
     household_page = client.get(reverse("admin:registry_household_change", args=[household.pk]))
     assert household_page.status_code == 200

@@ -27,8 +27,12 @@ from tests import factories as f
 SEED = 500156
 SMALL = 300
 STUDENT_STATUSES = {
-    c.SchoolStatus.PRIMARY, c.SchoolStatus.JUNIOR, c.SchoolStatus.SENIOR, c.SchoolStatus.SECONDARY_VOCATIONAL,
-    c.SchoolStatus.HIGHER_VOCATIONAL, c.SchoolStatus.UNDERGRADUATE,
+    c.SchoolStatus.PRIMARY,
+    c.SchoolStatus.JUNIOR,
+    c.SchoolStatus.SENIOR,
+    c.SchoolStatus.SECONDARY_VOCATIONAL,
+    c.SchoolStatus.HIGHER_VOCATIONAL,
+    c.SchoolStatus.UNDERGRADUATE,
 }
 
 
@@ -45,12 +49,23 @@ def records(villages) -> list[HouseholdRecord]:
 
 def _age(member) -> int:
     born = member.id_number.birth_date
-    return REFERENCE_DATE.year - born.year - ((REFERENCE_DATE.month, REFERENCE_DATE.day) < (born.month, born.day))
+    return (
+        REFERENCE_DATE.year
+        - born.year
+        - ((REFERENCE_DATE.month, REFERENCE_DATE.day) < (born.month, born.day))
+    )
 
 
 def _identity(records: list[HouseholdRecord]) -> list[tuple[str, str, str]]:
-    return [(r.household_number, m.id_number.value[:6] + "********" + m.id_number.value[-4:], m.fields["name"])
-            for r in records for m in r.members]
+    return [
+        (
+            r.household_number,
+            m.id_number.value[:6] + "********" + m.id_number.value[-4:],
+            m.fields["name"],
+        )
+        for r in records
+        for m in r.members
+    ]
 
 
 def test_same_seed_same_records_other_seed_other_records(villages, records):
@@ -65,11 +80,16 @@ def test_households_spread_over_the_villages_rural_ones_fuller(villages, records
     assert len(records) == SMALL
     numbers = [r.household_number for r in records]
     assert len(set(numbers)) == SMALL
-    assert all(n[:12] == r.fields["village_id"] and len(n) == 16 for n, r in zip(numbers, records, strict=True))
+    assert all(
+        n[:12] == r.fields["village_id"] and len(n) == 16
+        for n, r in zip(numbers, records, strict=True)
+    )
     per_village = Counter(r.fields["village_id"] for r in records)
     rural = [v.code for v in villages if v.rural]
     urban = [v.code for v in villages if not v.rural]
-    assert sum(per_village[v] for v in rural) / len(rural) > 2 * sum(per_village[v] for v in urban) / len(urban)
+    assert sum(per_village[v] for v in rural) / len(rural) > 2 * sum(
+        per_village[v] for v in urban
+    ) / len(urban)
     assert per_village[DEMO_VILLAGE] >= SMALL // 20
     sizes = [len(r.members) for r in records]
     assert min(sizes) >= 1 and max(sizes) <= 7 and 2.9 <= sum(sizes) / len(sizes) <= 3.7
@@ -89,10 +109,19 @@ def test_id_numbers_are_valid_unique_and_match_sex(records):
             relation = member.fields["relation"]
             if relation == c.Relation.SPOUSE:
                 assert parsed.sex != head.id_number.sex
-            elif relation in (c.Relation.SON, c.Relation.GRANDSON, c.Relation.FATHER, c.Relation.SON_IN_LAW):
+            elif relation in (
+                c.Relation.SON,
+                c.Relation.GRANDSON,
+                c.Relation.FATHER,
+                c.Relation.SON_IN_LAW,
+            ):
                 assert parsed.sex == "male"
-            elif relation in (c.Relation.DAUGHTER, c.Relation.GRANDDAUGHTER, c.Relation.MOTHER,
-                              c.Relation.DAUGHTER_IN_LAW):
+            elif relation in (
+                c.Relation.DAUGHTER,
+                c.Relation.GRANDDAUGHTER,
+                c.Relation.MOTHER,
+                c.Relation.DAUGHTER_IN_LAW,
+            ):
                 assert parsed.sex == "female"
 
 
@@ -108,7 +137,11 @@ def test_ages_fit_relations(records):
                 assert 0 <= age <= 40 and 20 <= head_age - age <= 35
             elif relation in (c.Relation.FATHER, c.Relation.MOTHER):
                 assert 22 <= age - head_age <= 35
-            elif relation in (c.Relation.GRANDSON, c.Relation.GRANDDAUGHTER, c.Relation.GRANDCHILD_DAUGHTER_SIDE):
+            elif relation in (
+                c.Relation.GRANDSON,
+                c.Relation.GRANDDAUGHTER,
+                c.Relation.GRANDCHILD_DAUGHTER_SIDE,
+            ):
                 assert 0 <= age <= 17 and head_age - age >= 30
 
 
@@ -121,13 +154,18 @@ def test_schooling_health_labour_and_work_fit_each_person(records):
         if 6 <= age <= 11 and fields["disability_grade"] not in ("1", "2"):
             assert fields["school_status"] == c.SchoolStatus.PRIMARY
         if 12 <= age <= 14:
-            assert fields["school_status"] in (c.SchoolStatus.JUNIOR, c.SchoolStatus.DROPPED_OUT,
-                                               c.SchoolStatus.NOT_IN_SCHOOL)
+            assert fields["school_status"] in (
+                c.SchoolStatus.JUNIOR,
+                c.SchoolStatus.DROPPED_OUT,
+                c.SchoolStatus.NOT_IN_SCHOOL,
+            )
         if age >= 23:
             assert fields["school_status"] == c.SchoolStatus.NOT_IN_SCHOOL
         if age < 16 or age > 75 or fields["school_status"] in STUDENT_STATUSES:
             assert fields["labour_skill"] == c.LabourSkill.NONE
-        elif fields["health_status"] == c.HealthStatus.SERIOUS_ILLNESS or fields["disability_grade"] in ("1", "2"):
+        elif fields["health_status"] == c.HealthStatus.SERIOUS_ILLNESS or fields[
+            "disability_grade"
+        ] in ("1", "2"):
             assert fields["labour_skill"] == c.LabourSkill.LOST
         disabled = fields["health_status"] == c.HealthStatus.DISABLED
         assert bool(fields["disability_grade"]) == disabled == bool(fields["disability_type"])
@@ -143,12 +181,22 @@ def test_schooling_health_labour_and_work_fit_each_person(records):
 
 def test_every_category_is_present(records):
     assert {r.fields["household_type"] for r in records} == set(c.HouseholdType.values)
-    assert {r.fields["monitoring_category"] for r in records} == {""} | set(c.MonitoringCategory.values)
+    assert {r.fields["monitoring_category"] for r in records} == {""} | set(
+        c.MonitoringCategory.values
+    )
     assert {r.fields["monitoring_status"] for r in records} == set(c.MonitoringStatus.values)
     types = Counter(r.fields["household_type"] for r in records)
-    assert types[c.HouseholdType.POVERTY_EXITED] > types[c.HouseholdType.ORDINARY] > types[c.HouseholdType.MONITORED]
+    assert (
+        types[c.HouseholdType.POVERTY_EXITED]
+        > types[c.HouseholdType.ORDINARY]
+        > types[c.HouseholdType.MONITORED]
+    )
     assert any(r.fields["relocated"] for r in records)
-    assert any(m.fields["social_assistance"] == c.SocialAssistance.DIBAO for r in records for m in r.members)
+    assert any(
+        m.fields["social_assistance"] == c.SocialAssistance.DIBAO
+        for r in records
+        for m in r.members
+    )
 
 
 def test_risk_types_are_explained_by_the_household(records):
@@ -166,7 +214,11 @@ def test_risk_types_are_explained_by_the_household(records):
         if c.RiskType.SCHOOLING in risks:
             assert any(m.fields["school_status"] in STUDENT_STATUSES for m in members)
         if c.RiskType.LACK_OF_LABOUR in risks:
-            workers = [m for m in members if m.fields["labour_skill"] in c.LABOUR_CAPABLE and 16 <= _age(m) <= 64]
+            workers = [
+                m
+                for m in members
+                if m.fields["labour_skill"] in c.LABOUR_CAPABLE and 16 <= _age(m) <= 64
+            ]
             assert len(workers) <= 1
         if c.RiskType.HOUSING in risks:
             assert not fields["housing_secure"]
@@ -174,8 +226,13 @@ def test_risk_types_are_explained_by_the_household(records):
             assert not fields["drinking_water_secure"]
         assert "202107" <= fields["identified_month"] <= "202609"
         if fields["monitoring_status"] == c.MonitoringStatus.RISK_ELIMINATED:
-            identified, eliminated = int(fields["identified_month"]), int(fields["eliminated_month"])
-            months = (eliminated // 100 - identified // 100) * 12 + eliminated % 100 - identified % 100
+            identified, eliminated = (
+                int(fields["identified_month"]),
+                int(fields["eliminated_month"]),
+            )
+            months = (
+                (eliminated // 100 - identified // 100) * 12 + eliminated % 100 - identified % 100
+            )
             assert months >= 6 and fields["elimination_method"]
 
 
@@ -185,8 +242,16 @@ def test_monitored_households_near_or_under_the_line(records):
         net = f["wage_income"] + f["operating_income"] + f["property_income"] + f["transfer_income"]
         return float(net - f["productive_expenses"]) / len(record.members)
 
-    at_risk = [per_capita(r) for r in records if r.fields["monitoring_status"] == c.MonitoringStatus.RISK_UNRESOLVED]
-    others = [per_capita(r) for r in records if r.fields["monitoring_status"] == c.MonitoringStatus.NOT_MONITORED]
+    at_risk = [
+        per_capita(r)
+        for r in records
+        if r.fields["monitoring_status"] == c.MonitoringStatus.RISK_UNRESOLVED
+    ]
+    others = [
+        per_capita(r)
+        for r in records
+        if r.fields["monitoring_status"] == c.MonitoringStatus.NOT_MONITORED
+    ]
     assert sorted(at_risk)[len(at_risk) // 2] < 9000
     assert sum(x >= 9000 for x in others) / len(others) > 0.85
 
@@ -199,7 +264,10 @@ def test_command_builds_the_district_with_accounts(client):
     call_command("demo", households=SMALL, if_empty=True, stdout=out)
     text = out.getvalue()
     assert "演示账号" in text and DEMO_PASSWORD in text
-    assert Division.objects.filter(level=DivisionLevel.VILLAGE, code__startswith="500156").count() == 214
+    assert (
+        Division.objects.filter(level=DivisionLevel.VILLAGE, code__startswith="500156").count()
+        == 214
+    )
     assert Household.objects.count() == SMALL
     assert Member.objects.count() == sum(h.member_count for h in Household.objects.all())
     assert not Household.objects.filter(head_name="").exists()
@@ -232,12 +300,21 @@ def test_command_builds_the_district_with_accounts(client):
 @pytest.mark.django_db
 def test_rerun_with_the_same_seed_changes_nothing():
     call_command("demo", households=120, stdout=io.StringIO())
-    before = list(Member.objects.order_by("id").values_list("id", "household_id", "name", "id_number_index"))
+    before = list(
+        Member.objects.order_by("id").values_list("id", "household_id", "name", "id_number_index")
+    )
     registry_events = AuditEvent.objects.filter(target_type__startswith="registry.").count()
     out = io.StringIO()
     call_command("demo", households=120, stdout=out)
     assert "未变 120 户" in out.getvalue()
-    assert list(Member.objects.order_by("id").values_list("id", "household_id", "name", "id_number_index")) == before
+    assert (
+        list(
+            Member.objects.order_by("id").values_list(
+                "id", "household_id", "name", "id_number_index"
+            )
+        )
+        == before
+    )
     assert AuditEvent.objects.filter(target_type__startswith="registry.").count() == registry_events
 
 

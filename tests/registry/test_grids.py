@@ -172,7 +172,11 @@ def test_an_import_moving_a_household_to_another_village_takes_it_out_of_its_gri
     event = AuditEvent.objects.filter(
         target_type="registry.household", target_id=str(moved.pk), action=AuditAction.UPDATE
     ).latest("id")  # the import's, after the assignment's
-    assert event.before["village_id"] == f.VILLAGE_A and event.before["grid_id"] == grid.pk and event.after["grid_id"] is None
+    assert (
+        event.before["village_id"] == f.VILLAGE_A
+        and event.before["grid_id"] == grid.pk
+        and event.after["grid_id"] is None
+    )
 
 
 def test_household_services_do_not_set_the_grid_directly(grid):

@@ -126,7 +126,9 @@ def test_grid_member_must_cover_the_village(village_cadre, township_staff):
     with pytest.raises(ValidationError) as info:
         household_update(actor=None, household=household, data={"grid_member": village_cadre})
     assert "网格员" in str(info.value)
-    household = household_update(actor=None, household=household, data={"grid_member": township_staff})
+    household = household_update(
+        actor=None, household=household, data={"grid_member": township_staff}
+    )
     assert household.grid_member == township_staff
 
 

@@ -367,7 +367,9 @@ def households_bulk_delete(
         try:
             Household.objects.filter(pk__in=chunk).delete()
         except ProtectedError as exc:
-            numbers = sorted({str(getattr(obj, "household", obj)) for obj in exc.protected_objects})[:5]
+            numbers = sorted(
+                {str(getattr(obj, "household", obj)) for obj in exc.protected_objects}
+            )[:5]
             raise ApplicationError(
                 _("以下农户已有识别/风险消除流程、帮扶计划或研判、排查记录，不能删除：%(numbers)s")
                 % {"numbers": "、".join(numbers)}

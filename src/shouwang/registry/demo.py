@@ -74,7 +74,9 @@ DEMO_ACCOUNTS = (
     DemoAccount("demo-district", Role.DISTRICT_ADMIN, "500156000000", "陈志刚"),
     DemoAccount("demo-township", Role.TOWNSHIP_STAFF, "500156104000", "刘晓燕"),
     DemoAccount("demo-village", Role.VILLAGE_CADRE, DEMO_VILLAGE, "冉光明"),
-    DemoAccount("demo-dept", Role.DEPARTMENT_OFFICER, "500156000000", "张丽", Department.MEDICAL_INSURANCE),
+    DemoAccount(
+        "demo-dept", Role.DEPARTMENT_OFFICER, "500156000000", "张丽", Department.MEDICAL_INSURANCE
+    ),
 )
 DEMO_VILLAGE_ACCOUNT = "demo-village"
 
@@ -96,12 +98,56 @@ class DemoVillage:
 # Reference tables. Weights are rough shares, not statistics.
 
 SURNAMES: tuple[tuple[str, int], ...] = (
-    ("陈", 8), ("刘", 7), ("张", 7), ("王", 7), ("李", 7), ("冉", 5), ("杨", 5), ("罗", 4), ("何", 4),
-    ("周", 4), ("黄", 4), ("田", 3), ("向", 3), ("赵", 3), ("吴", 3), ("谢", 3), ("徐", 3), ("唐", 3),
-    ("邓", 3), ("龙", 2), ("石", 2), ("蔡", 2), ("袁", 2), ("胡", 2), ("彭", 2), ("任", 2), ("曾", 2),
-    ("付", 2), ("郑", 2), ("蒋", 2), ("余", 2), ("熊", 2), ("肖", 2), ("孙", 2), ("敖", 1), ("舒", 1),
-    ("夏", 1), ("文", 1), ("汪", 1), ("秦", 1), ("马", 1), ("钟", 1), ("姚", 1), ("雷", 1), ("廖", 1),
-    ("程", 1), ("江", 1), ("韦", 1), ("麻", 1), ("简", 1),
+    ("陈", 8),
+    ("刘", 7),
+    ("张", 7),
+    ("王", 7),
+    ("李", 7),
+    ("冉", 5),
+    ("杨", 5),
+    ("罗", 4),
+    ("何", 4),
+    ("周", 4),
+    ("黄", 4),
+    ("田", 3),
+    ("向", 3),
+    ("赵", 3),
+    ("吴", 3),
+    ("谢", 3),
+    ("徐", 3),
+    ("唐", 3),
+    ("邓", 3),
+    ("龙", 2),
+    ("石", 2),
+    ("蔡", 2),
+    ("袁", 2),
+    ("胡", 2),
+    ("彭", 2),
+    ("任", 2),
+    ("曾", 2),
+    ("付", 2),
+    ("郑", 2),
+    ("蒋", 2),
+    ("余", 2),
+    ("熊", 2),
+    ("肖", 2),
+    ("孙", 2),
+    ("敖", 1),
+    ("舒", 1),
+    ("夏", 1),
+    ("文", 1),
+    ("汪", 1),
+    ("秦", 1),
+    ("马", 1),
+    ("钟", 1),
+    ("姚", 1),
+    ("雷", 1),
+    ("廖", 1),
+    ("程", 1),
+    ("江", 1),
+    ("韦", 1),
+    ("麻", 1),
+    ("简", 1),
 )
 #: Given-name characters by generation (born before 1965, 1965-1994, 1995 on) and sex.
 GIVEN_CHARS = {
@@ -113,9 +159,40 @@ GIVEN_CHARS = {
     ("young", "female"): "涵萱欣怡诗雨婷悦琪佳颖馨妍晴雪思梦梓瑶可欢月娇",
 }
 MOBILE_PREFIXES = (
-    "130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151", "152", "153", "155",
-    "156", "157", "158", "159", "166", "173", "176", "177", "180", "181", "182", "183", "185", "186",
-    "187", "188", "189", "191", "198", "199",
+    "130",
+    "131",
+    "132",
+    "133",
+    "135",
+    "136",
+    "137",
+    "138",
+    "139",
+    "150",
+    "151",
+    "152",
+    "153",
+    "155",
+    "156",
+    "157",
+    "158",
+    "159",
+    "166",
+    "173",
+    "176",
+    "177",
+    "180",
+    "181",
+    "182",
+    "183",
+    "185",
+    "186",
+    "187",
+    "188",
+    "189",
+    "191",
+    "198",
+    "199",
 )
 
 HAN, MIAO, TUJIA, GELAO = c.Ethnicity.HAN, c.Ethnicity.MIAO, c.Ethnicity.TUJIA, c.Ethnicity.GELAO
@@ -130,7 +207,14 @@ ETHNIC_MIX_BY_TOWNSHIP = {
 
 HOUSEHOLD_SIZES = ((1, 12), (2, 22), (3, 22), (4, 20), (5, 13), (6, 7), (7, 4))
 HEAD_AGE_BANDS = ((30, 39, 12), (40, 49, 20), (50, 59, 27), (60, 69, 23), (70, 79, 13), (80, 85, 5))
-SINGLE_HEAD_AGE_BANDS = ((30, 39, 8), (40, 49, 10), (50, 59, 17), (60, 69, 25), (70, 79, 27), (80, 85, 13))
+SINGLE_HEAD_AGE_BANDS = (
+    (30, 39, 8),
+    (40, 49, 10),
+    (50, 59, 17),
+    (60, 69, 25),
+    (70, 79, 27),
+    (80, 85, 13),
+)
 
 #: Centralised relocation sites (易地扶贫搬迁安置点) in the district's towns.
 RELOCATION_SITES = {
@@ -145,16 +229,31 @@ RELOCATION_SITES = {
     "500156109": "桐梓镇安置点",
     "500156111": "和顺镇安置点",
 }
-COUNTY_RELOCATION_SITES = ("凤山街道城区安置点", "芙蓉街道城区安置点", "仙女山街道安置点", "江口镇安置点")
+COUNTY_RELOCATION_SITES = (
+    "凤山街道城区安置点",
+    "芙蓉街道城区安置点",
+    "仙女山街道安置点",
+    "江口镇安置点",
+)
 
-STUDENT_STATUSES = frozenset({
-    c.SchoolStatus.PRIMARY, c.SchoolStatus.JUNIOR, c.SchoolStatus.SENIOR, c.SchoolStatus.SECONDARY_VOCATIONAL,
-    c.SchoolStatus.HIGHER_VOCATIONAL, c.SchoolStatus.UNDERGRADUATE,
-})
-WAGE_JOBS = frozenset({
-    c.EmploymentStatus.OUTSIDE_PROVINCE, c.EmploymentStatus.OUTSIDE_COUNTY, c.EmploymentStatus.INSIDE_COUNTY,
-    c.EmploymentStatus.PUBLIC_WELFARE_JOB,
-})
+STUDENT_STATUSES = frozenset(
+    {
+        c.SchoolStatus.PRIMARY,
+        c.SchoolStatus.JUNIOR,
+        c.SchoolStatus.SENIOR,
+        c.SchoolStatus.SECONDARY_VOCATIONAL,
+        c.SchoolStatus.HIGHER_VOCATIONAL,
+        c.SchoolStatus.UNDERGRADUATE,
+    }
+)
+WAGE_JOBS = frozenset(
+    {
+        c.EmploymentStatus.OUTSIDE_PROVINCE,
+        c.EmploymentStatus.OUTSIDE_COUNTY,
+        c.EmploymentStatus.INSIDE_COUNTY,
+        c.EmploymentStatus.PUBLIC_WELFARE_JOB,
+    }
+)
 #: Monthly wage ranges (yuan). Public-welfare posts (公益性岗位) pay far less than migrant work.
 MONTHLY_WAGE = {
     c.EmploymentStatus.OUTSIDE_PROVINCE: (3500, 6000),
@@ -164,14 +263,25 @@ MONTHLY_WAGE = {
 }
 #: Relations whose sex is fixed; the others (spouse aside) are drawn.
 RELATION_SEX = {
-    c.Relation.SON: "male", c.Relation.GRANDSON: "male", c.Relation.FATHER: "male", c.Relation.SON_IN_LAW: "male",
-    c.Relation.DAUGHTER: "female", c.Relation.GRANDDAUGHTER: "female", c.Relation.MOTHER: "female",
+    c.Relation.SON: "male",
+    c.Relation.GRANDSON: "male",
+    c.Relation.FATHER: "male",
+    c.Relation.SON_IN_LAW: "male",
+    c.Relation.DAUGHTER: "female",
+    c.Relation.GRANDDAUGHTER: "female",
+    c.Relation.MOTHER: "female",
     c.Relation.DAUGHTER_IN_LAW: "female",
 }
 #: Relations that carry the family surname (the male line), as opposed to people who married in.
-FAMILY_LINE = frozenset({
-    c.Relation.SON, c.Relation.DAUGHTER, c.Relation.GRANDSON, c.Relation.GRANDDAUGHTER, c.Relation.FATHER,
-})
+FAMILY_LINE = frozenset(
+    {
+        c.Relation.SON,
+        c.Relation.DAUGHTER,
+        c.Relation.GRANDSON,
+        c.Relation.GRANDDAUGHTER,
+        c.Relation.FATHER,
+    }
+)
 
 
 def _weighted(rng: random.Random, table: Sequence[tuple[Any, float]]) -> Any:
@@ -316,7 +426,9 @@ class _Generator:
             people.append((c.Relation.SPOUSE, min(95, max(25, head_age + rng.randint(-5, 5)))))
             slots -= 1
         if slots and head_age <= 55 and rng.random() < 0.3:
-            for relation in rng.sample([c.Relation.FATHER, c.Relation.MOTHER], k=min(slots, rng.randint(1, 2))):
+            for relation in rng.sample(
+                [c.Relation.FATHER, c.Relation.MOTHER], k=min(slots, rng.randint(1, 2))
+            ):
                 parent_age = head_age + rng.randint(22, 35)
                 if parent_age <= 95:
                     people.append((relation, parent_age))
@@ -348,7 +460,9 @@ class _Generator:
                 people.append((relation, young_age(head_age - gap_high, head_age - gap_low)))
             elif rng.random() < 0.85:
                 # Older heads raise grandchildren whose parents work away (留守儿童).
-                people.append((rng.choice([c.Relation.GRANDSON, c.Relation.GRANDDAUGHTER]), young_age(0, 17)))
+                people.append(
+                    (rng.choice([c.Relation.GRANDSON, c.Relation.GRANDDAUGHTER]), young_age(0, 17))
+                )
             else:
                 people.append((c.Relation.SIBLING, min(95, max(30, head_age + rng.randint(-8, 8)))))
             slots -= 1
@@ -390,7 +504,9 @@ class _Generator:
                     surname, ethnicity = head_surname, head_ethnicity
                 else:  # in-laws, the mother, a daughter's children
                     surname, ethnicity = self.surname(), self.ethnicity(township_code)
-            person = _Person(relation=relation, age=age, sex=sex, surname=surname, ethnicity=ethnicity)
+            person = _Person(
+                relation=relation, age=age, sex=sex, surname=surname, ethnicity=ethnicity
+            )
             person.name = surname + self.given_name(sex, age)
             person.id_number = self.id_number(age, sex)
             self.schooling(person)
@@ -406,7 +522,11 @@ class _Generator:
         rng, age = self.rng, p.age
         if age < 6:
             p.education = c.Education.PRESCHOOL
-            p.school_status = c.SchoolStatus.PRESCHOOL if age >= 3 and rng.random() < 0.85 else c.SchoolStatus.NOT_IN_SCHOOL
+            p.school_status = (
+                c.SchoolStatus.PRESCHOOL
+                if age >= 3 and rng.random() < 0.85
+                else c.SchoolStatus.NOT_IN_SCHOOL
+            )
         elif age <= 11:
             p.education, p.school_status = c.Education.PRIMARY, c.SchoolStatus.PRIMARY
         elif age <= 14:
@@ -421,7 +541,10 @@ class _Generator:
             elif roll < 0.68:
                 p.education, p.school_status = c.Education.SENIOR, c.SchoolStatus.SENIOR
             else:
-                p.education, p.school_status = c.Education.VOCATIONAL, c.SchoolStatus.SECONDARY_VOCATIONAL
+                p.education, p.school_status = (
+                    c.Education.VOCATIONAL,
+                    c.SchoolStatus.SECONDARY_VOCATIONAL,
+                )
         elif age <= 22 and rng.random() < 0.4:
             if rng.random() < 0.55:
                 p.education, p.school_status = c.Education.COLLEGE, c.SchoolStatus.HIGHER_VOCATIONAL
@@ -430,35 +553,69 @@ class _Generator:
         else:
             p.school_status = c.SchoolStatus.NOT_IN_SCHOOL
             if age >= 65:
-                table = ((c.Education.ILLITERATE, 35), (c.Education.PRIMARY, 50), (c.Education.JUNIOR, 13),
-                         (c.Education.SENIOR, 2))
+                table = (
+                    (c.Education.ILLITERATE, 35),
+                    (c.Education.PRIMARY, 50),
+                    (c.Education.JUNIOR, 13),
+                    (c.Education.SENIOR, 2),
+                )
             elif age >= 45:
-                table = ((c.Education.ILLITERATE, 8), (c.Education.PRIMARY, 42), (c.Education.JUNIOR, 40),
-                         (c.Education.SENIOR, 7), (c.Education.VOCATIONAL, 3))
+                table = (
+                    (c.Education.ILLITERATE, 8),
+                    (c.Education.PRIMARY, 42),
+                    (c.Education.JUNIOR, 40),
+                    (c.Education.SENIOR, 7),
+                    (c.Education.VOCATIONAL, 3),
+                )
             else:
-                table = ((c.Education.PRIMARY, 8), (c.Education.JUNIOR, 45), (c.Education.SENIOR, 15),
-                         (c.Education.VOCATIONAL, 16), (c.Education.COLLEGE, 11), (c.Education.UNIVERSITY, 5))
+                table = (
+                    (c.Education.PRIMARY, 8),
+                    (c.Education.JUNIOR, 45),
+                    (c.Education.SENIOR, 15),
+                    (c.Education.VOCATIONAL, 16),
+                    (c.Education.COLLEGE, 11),
+                    (c.Education.UNIVERSITY, 5),
+                )
             p.education = _weighted(rng, table)
 
     def health(self, p: _Person) -> None:
         rng, age = self.rng, p.age
         if age < 45:
-            table = ((c.HealthStatus.HEALTHY, 92.5), (c.HealthStatus.CHRONIC, 3), (c.HealthStatus.SERIOUS_ILLNESS, 1),
-                     (c.HealthStatus.DISABLED, 3.5))
+            table = (
+                (c.HealthStatus.HEALTHY, 92.5),
+                (c.HealthStatus.CHRONIC, 3),
+                (c.HealthStatus.SERIOUS_ILLNESS, 1),
+                (c.HealthStatus.DISABLED, 3.5),
+            )
         elif age < 65:
-            table = ((c.HealthStatus.HEALTHY, 78), (c.HealthStatus.CHRONIC, 13),
-                     (c.HealthStatus.SERIOUS_ILLNESS, 3), (c.HealthStatus.DISABLED, 6))
+            table = (
+                (c.HealthStatus.HEALTHY, 78),
+                (c.HealthStatus.CHRONIC, 13),
+                (c.HealthStatus.SERIOUS_ILLNESS, 3),
+                (c.HealthStatus.DISABLED, 6),
+            )
         else:
-            table = ((c.HealthStatus.HEALTHY, 56), (c.HealthStatus.CHRONIC, 30),
-                     (c.HealthStatus.SERIOUS_ILLNESS, 6), (c.HealthStatus.DISABLED, 8))
+            table = (
+                (c.HealthStatus.HEALTHY, 56),
+                (c.HealthStatus.CHRONIC, 30),
+                (c.HealthStatus.SERIOUS_ILLNESS, 6),
+                (c.HealthStatus.DISABLED, 8),
+            )
         p.health_status = _weighted(rng, table)
         if p.health_status == c.HealthStatus.DISABLED:
             p.disability_grade = _weighted(rng, (("1", 10), ("2", 20), ("3", 30), ("4", 40)))
-            p.disability_type = _weighted(rng, (
-                (c.DisabilityType.PHYSICAL, 45), (c.DisabilityType.VISUAL, 12), (c.DisabilityType.HEARING, 12),
-                (c.DisabilityType.SPEECH, 3), (c.DisabilityType.INTELLECTUAL, 10), (c.DisabilityType.MENTAL, 10),
-                (c.DisabilityType.MULTIPLE, 8),
-            ))
+            p.disability_type = _weighted(
+                rng,
+                (
+                    (c.DisabilityType.PHYSICAL, 45),
+                    (c.DisabilityType.VISUAL, 12),
+                    (c.DisabilityType.HEARING, 12),
+                    (c.DisabilityType.SPEECH, 3),
+                    (c.DisabilityType.INTELLECTUAL, 10),
+                    (c.DisabilityType.MENTAL, 10),
+                    (c.DisabilityType.MULTIPLE, 8),
+                ),
+            )
             if p.disability_grade in ("1", "2") and p.student and rng.random() < 0.5:
                 # Many severely disabled children are taught at home (送教上门) rather than at school.
                 p.school_status = c.SchoolStatus.NOT_IN_SCHOOL
@@ -472,29 +629,52 @@ class _Generator:
         elif p.health_status in (c.HealthStatus.CHRONIC, c.HealthStatus.DISABLED) or age >= 65:
             p.labour_skill = c.LabourSkill.WEAK if rng.random() < 0.75 else c.LabourSkill.ORDINARY
         else:
-            skilled = 0.35 if p.education in (c.Education.VOCATIONAL, c.Education.COLLEGE, c.Education.UNIVERSITY) else 0.12
-            p.labour_skill = c.LabourSkill.SKILLED if rng.random() < skilled else c.LabourSkill.ORDINARY
+            skilled = (
+                0.35
+                if p.education
+                in (c.Education.VOCATIONAL, c.Education.COLLEGE, c.Education.UNIVERSITY)
+                else 0.12
+            )
+            p.labour_skill = (
+                c.LabourSkill.SKILLED if rng.random() < skilled else c.LabourSkill.ORDINARY
+            )
 
     def insurance(self, p: _Person) -> None:
         rng = self.rng
         p.has_basic_medical_insurance = rng.random() < 0.985
         p.has_critical_illness_insurance = p.has_basic_medical_insurance
-        p.has_pension_insurance = p.age >= 16 and not p.student and rng.random() < (0.95 if p.age >= 60 else 0.85)
+        p.has_pension_insurance = (
+            p.age >= 16 and not p.student and rng.random() < (0.95 if p.age >= 60 else 0.85)
+        )
 
     def employment(self, p: _Person, *, hardship: bool) -> None:
         rng = self.rng
         if p.capable and 16 <= p.age <= 64:
             if hardship:
-                table = ((c.EmploymentStatus.OUTSIDE_PROVINCE, 15), (c.EmploymentStatus.OUTSIDE_COUNTY, 12),
-                         (c.EmploymentStatus.INSIDE_COUNTY, 15), (c.EmploymentStatus.PUBLIC_WELFARE_JOB, 10),
-                         (c.EmploymentStatus.SELF_EMPLOYED, 23), (c.EmploymentStatus.NOT_WORKING, 25))
+                table = (
+                    (c.EmploymentStatus.OUTSIDE_PROVINCE, 15),
+                    (c.EmploymentStatus.OUTSIDE_COUNTY, 12),
+                    (c.EmploymentStatus.INSIDE_COUNTY, 15),
+                    (c.EmploymentStatus.PUBLIC_WELFARE_JOB, 10),
+                    (c.EmploymentStatus.SELF_EMPLOYED, 23),
+                    (c.EmploymentStatus.NOT_WORKING, 25),
+                )
             else:
-                table = ((c.EmploymentStatus.OUTSIDE_PROVINCE, 30), (c.EmploymentStatus.OUTSIDE_COUNTY, 20),
-                         (c.EmploymentStatus.INSIDE_COUNTY, 15), (c.EmploymentStatus.PUBLIC_WELFARE_JOB, 3),
-                         (c.EmploymentStatus.SELF_EMPLOYED, 22), (c.EmploymentStatus.NOT_WORKING, 10))
+                table = (
+                    (c.EmploymentStatus.OUTSIDE_PROVINCE, 30),
+                    (c.EmploymentStatus.OUTSIDE_COUNTY, 20),
+                    (c.EmploymentStatus.INSIDE_COUNTY, 15),
+                    (c.EmploymentStatus.PUBLIC_WELFARE_JOB, 3),
+                    (c.EmploymentStatus.SELF_EMPLOYED, 22),
+                    (c.EmploymentStatus.NOT_WORKING, 10),
+                )
         elif p.capable or p.labour_skill == c.LabourSkill.WEAK:
-            table = ((c.EmploymentStatus.PUBLIC_WELFARE_JOB, 15), (c.EmploymentStatus.SELF_EMPLOYED, 40),
-                     (c.EmploymentStatus.INSIDE_COUNTY, 8), (c.EmploymentStatus.NOT_WORKING, 37))
+            table = (
+                (c.EmploymentStatus.PUBLIC_WELFARE_JOB, 15),
+                (c.EmploymentStatus.SELF_EMPLOYED, 40),
+                (c.EmploymentStatus.INSIDE_COUNTY, 8),
+                (c.EmploymentStatus.NOT_WORKING, 37),
+            )
         else:
             return
         p.employment_status = _weighted(rng, table)
@@ -525,7 +705,11 @@ class _Generator:
         expense_rate = rng.uniform(0.25, 0.45)
         property_roll = rng.random()
         property_income = (
-            0 if property_roll < 0.55 else rng.randint(1, 15) * 100 if property_roll < 0.95 else rng.randint(20, 50) * 100
+            0
+            if property_roll < 0.55
+            else rng.randint(1, 15) * 100
+            if property_roll < 0.95
+            else rng.randint(20, 50) * 100
         )
         transfer = rng.randint(2, 8) * 100  # farmland and ecological subsidies
         for p in persons:
@@ -548,13 +732,17 @@ class _Generator:
             # Households still at risk sit near or under the line: fewer months of work.
             ceiling = rng.randint(70, 105) * 100
             while per_capita() > ceiling and any(p.months_employed > 1 for p in earners):
-                busiest = max((p for p in earners if p.months_employed > 1), key=lambda p: p.monthly_wage)
+                busiest = max(
+                    (p for p in earners if p.months_employed > 1), key=lambda p: p.monthly_wage
+                )
                 busiest.months_employed -= 1
             if per_capita() > ceiling:
                 operating = max(0, operating - (per_capita() - ceiling) * size / (1 - expense_rate))
             floor = rng.randint(40, 65) * 100
             if per_capita() < floor:
-                transfer += (floor - per_capita()) * size  # temporary relief (临时救助) and relatives' help
+                transfer += (
+                    floor - per_capita()
+                ) * size  # temporary relief (临时救助) and relatives' help
         elif per_capita() < 9500 and rng.random() < 0.9:
             # Households not at risk are mostly above the line: the gap comes from relatives'
             # support where someone is old or at school, from farming otherwise.
@@ -585,7 +773,11 @@ class _Generator:
         rng = self.rng
         category = ""
         if household_type == c.HouseholdType.MONITORED:
-            category = c.MonitoringCategory.MARGINAL if rng.random() < 0.7 else c.MonitoringCategory.SUDDEN_HARDSHIP
+            category = (
+                c.MonitoringCategory.MARGINAL
+                if rng.random() < 0.7
+                else c.MonitoringCategory.SUDDEN_HARDSHIP
+            )
         elif household_type == c.HouseholdType.POVERTY_EXITED:
             vulnerability = (
                 2 * any(p.health_status == c.HealthStatus.SERIOUS_ILLNESS for p in persons)
@@ -596,12 +788,16 @@ class _Generator:
             )
             if rng.random() < 0.047 * (1 + vulnerability):
                 category = (
-                    c.MonitoringCategory.UNSTABLE_EXITED if rng.random() < 0.75
+                    c.MonitoringCategory.UNSTABLE_EXITED
+                    if rng.random() < 0.75
                     else c.MonitoringCategory.SUDDEN_HARDSHIP
                 )
         fields = {
-            "monitoring_category": category, "monitoring_status": c.MonitoringStatus.NOT_MONITORED,
-            "identified_month": "", "eliminated_month": "", "elimination_method": "",
+            "monitoring_category": category,
+            "monitoring_status": c.MonitoringStatus.NOT_MONITORED,
+            "identified_month": "",
+            "eliminated_month": "",
+            "elimination_method": "",
         }
         if not category:
             return fields
@@ -623,16 +819,25 @@ class _Generator:
         rng = self.rng
         head = persons[0]
         if len(persons) == 1:
-            if head.age >= 60 and head.labour_skill in (c.LabourSkill.NONE, c.LabourSkill.LOST) and rng.random() < 0.6:
+            if (
+                head.age >= 60
+                and head.labour_skill in (c.LabourSkill.NONE, c.LabourSkill.LOST)
+                and rng.random() < 0.6
+            ):
                 head.social_assistance = c.SocialAssistance.TEKUN
             return
-        vulnerable = any(p.health_status == c.HealthStatus.SERIOUS_ILLNESS or p.severely_disabled for p in persons)
+        vulnerable = any(
+            p.health_status == c.HealthStatus.SERIOUS_ILLNESS or p.severely_disabled
+            for p in persons
+        )
         if rng.random() >= (0.30 if hardship else 0.15 if monitored or vulnerable else 0.02):
             return
         whole_household = rng.random() < 0.7
         for p in persons:
             # Otherwise 单人保: only those who cannot support themselves.
-            if whole_household or (p.labour_skill in (c.LabourSkill.LOST, c.LabourSkill.NONE) and p.age >= 16):
+            if whole_household or (
+                p.labour_skill in (c.LabourSkill.LOST, c.LabourSkill.NONE) and p.age >= 16
+            ):
                 p.social_assistance = c.SocialAssistance.DIBAO
         if not any(p.social_assistance == c.SocialAssistance.DIBAO for p in persons):
             head.social_assistance = c.SocialAssistance.DIBAO
@@ -653,8 +858,11 @@ class _Generator:
             evidence.append(c.RiskType.LACK_OF_LABOUR)
         if any(p.student for p in persons):
             evidence.append(c.RiskType.SCHOOLING)
-        if any((p.capable and p.employment_status == c.EmploymentStatus.NOT_WORKING) or 0 < p.months_employed < 6
-               for p in persons):
+        if any(
+            (p.capable and p.employment_status == c.EmploymentStatus.NOT_WORKING)
+            or 0 < p.months_employed < 6
+            for p in persons
+        ):
             evidence.append(c.RiskType.UNSTABLE_EMPLOYMENT)
         if not housing_secure:
             evidence.append(c.RiskType.HOUSING)
@@ -663,8 +871,14 @@ class _Generator:
         count = _weighted(rng, ((1, 55), (2, 35), (3, 10)))
         # Sudden hardship often comes from an event the members' data cannot show.
         events = []
-        if not evidence or (category == c.MonitoringCategory.SUDDEN_HARDSHIP and rng.random() < 0.4):
-            events.append(rng.choice([c.RiskType.ACCIDENT, c.RiskType.NATURAL_DISASTER, c.RiskType.INDUSTRY_FAILURE]))
+        if not evidence or (
+            category == c.MonitoringCategory.SUDDEN_HARDSHIP and rng.random() < 0.4
+        ):
+            events.append(
+                rng.choice(
+                    [c.RiskType.ACCIDENT, c.RiskType.NATURAL_DISASTER, c.RiskType.INDUSTRY_FAILURE]
+                )
+            )
         # Unsafe housing or water always shows. The rest mostly keeps the order above, which puts
         # illness and disability first, as in the real registers.
         forced = [r for r in evidence if r in (c.RiskType.HOUSING, c.RiskType.DRINKING_WATER)]
@@ -679,40 +893,57 @@ class _Generator:
         if household_type != c.HouseholdType.POVERTY_EXITED or rng.random() >= 0.14:
             return "", ""
         if rng.random() < 0.75:
-            site = RELOCATION_SITES.get(village.township_code) or rng.choice(COUNTY_RELOCATION_SITES)
+            site = RELOCATION_SITES.get(village.township_code) or rng.choice(
+                COUNTY_RELOCATION_SITES
+            )
             return site, c.RelocationMode.CENTRALISED
         return f"{village.township_name}分散安置", c.RelocationMode.DISPERSED
 
     # ---- households ---------------------------------------------------------------------------
 
-    def household(self, number: str, village: DemoVillage, grid_member_id: int | None) -> HouseholdRecord:
+    def household(
+        self, number: str, village: DemoVillage, grid_member_id: int | None
+    ) -> HouseholdRecord:
         rng = self.rng
         persons = self.people(_weighted(rng, HOUSEHOLD_SIZES), village.township_code)
         roll = rng.random()
         household_type = (
-            c.HouseholdType.POVERTY_EXITED if roll < 0.70
-            else c.HouseholdType.ORDINARY if roll < 0.95
+            c.HouseholdType.POVERTY_EXITED
+            if roll < 0.70
+            else c.HouseholdType.ORDINARY
+            if roll < 0.95
             else c.HouseholdType.MONITORED
         )
         monitoring = self.monitoring(household_type, persons)
         hardship = monitoring["monitoring_status"] == c.MonitoringStatus.RISK_UNRESOLVED
         for p in persons:
             self.employment(p, hardship=hardship)
-        self.social_assistance(persons, monitored=bool(monitoring["monitoring_category"]), hardship=hardship)
+        self.social_assistance(
+            persons, monitored=bool(monitoring["monitoring_category"]), hardship=hardship
+        )
         incomes = self.incomes(persons, hardship=hardship)
         housing_secure = rng.random() >= (0.06 if hardship else 0.01)
         water_secure = rng.random() >= (0.04 if hardship else 0.008)
         risks: list[str] = []
         if monitoring["monitoring_category"]:
             risks = self.risk_types(
-                persons, category=monitoring["monitoring_category"], housing_secure=housing_secure,
+                persons,
+                category=monitoring["monitoring_category"],
+                housing_secure=housing_secure,
                 water_secure=water_secure,
             )
         site, mode = self.relocation(household_type, village)
 
-        phone = "" if rng.random() < 0.03 else rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}"
+        phone = (
+            ""
+            if rng.random() < 0.03
+            else rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}"
+        )
         members = [
-            MemberRecord(id_number=parse_id_number(p.id_number, today=REFERENCE_DATE), fields=p.member_fields())
+            MemberRecord(
+                id_number=parse_id_number(p.id_number, today=REFERENCE_DATE),
+                fields=p.member_fields(),
+            )
             for p in persons
         ]
         fields: dict[str, Any] = {
@@ -745,7 +976,9 @@ def _allocate(rng: random.Random, villages: Sequence[DemoVillage], households: i
     shares = [households * w / total for w in weights]
     counts = [int(s) for s in shares]
     # Largest remainders take the households lost to rounding down.
-    by_remainder = sorted(range(len(villages)), key=lambda i: (shares[i] - counts[i], -i), reverse=True)
+    by_remainder = sorted(
+        range(len(villages)), key=lambda i: (shares[i] - counts[i], -i), reverse=True
+    )
     for i in by_remainder[: households - sum(counts)]:
         counts[i] += 1
     demo = next((i for i, v in enumerate(villages) if v.code == DEMO_VILLAGE), None)
@@ -759,7 +992,11 @@ def _allocate(rng: random.Random, villages: Sequence[DemoVillage], households: i
 
 
 def demo_generate(
-    *, seed: int, households: int, villages: Sequence[DemoVillage], grid_member_id: int | None = None
+    *,
+    seed: int,
+    households: int,
+    villages: Sequence[DemoVillage],
+    grid_member_id: int | None = None,
 ) -> list[HouseholdRecord]:
     """The demo registry's records, the same for the same arguments.
 
@@ -777,7 +1014,9 @@ def demo_generate(
         for sequence in range(1, count + 1):
             on_grid = village.code == DEMO_VILLAGE and generator.rng.random() < 0.67
             records.append(
-                generator.household(f"{village.code}{sequence:04d}", village, grid_member_id if on_grid else None)
+                generator.household(
+                    f"{village.code}{sequence:04d}", village, grid_member_id if on_grid else None
+                )
             )
     return records
 
@@ -819,7 +1058,9 @@ def demo_accounts_list() -> list[DemoAccountRow]:
     """The demo accounts that exist, in the order of DEMO_ACCOUNTS, with the shared password."""
     users = {
         u.username: u
-        for u in User.objects.filter(username__in=[a.username for a in DEMO_ACCOUNTS]).prefetch_related("divisions")
+        for u in User.objects.filter(
+            username__in=[a.username for a in DEMO_ACCOUNTS]
+        ).prefetch_related("divisions")
     }
     rows = []
     for account in DEMO_ACCOUNTS:
@@ -830,7 +1071,9 @@ def demo_accounts_list() -> list[DemoAccountRow]:
         if user.department:
             role = f"{role}（{user.get_department_display()}）"
         area = "、".join(_area_name(d) for d in user.divisions.all())
-        rows.append(DemoAccountRow(user.username, user.display_name, str(role), area, DEMO_PASSWORD))
+        rows.append(
+            DemoAccountRow(user.username, user.display_name, str(role), area, DEMO_PASSWORD)
+        )
     return rows
 
 
@@ -847,7 +1090,11 @@ def _ensure_accounts() -> dict[str, User]:
         created = user is None
         if user is None:
             user = User(username=account.username)
-        before = {"role": user.role, "department": user.department, "display_name": user.display_name}
+        before = {
+            "role": user.role,
+            "department": user.department,
+            "display_name": user.display_name,
+        }
         user.role = account.role
         user.department = account.department
         user.display_name = account.display_name
@@ -857,11 +1104,18 @@ def _ensure_accounts() -> dict[str, User]:
             user.set_password(DEMO_PASSWORD)
         user.save()
         user.divisions.set([account.division])
-        after = {"role": user.role, "department": user.department, "display_name": user.display_name}
+        after = {
+            "role": user.role,
+            "department": user.department,
+            "display_name": user.display_name,
+        }
         if created or before != after:
             audit_record(
-                actor=None, action=AuditAction.CREATE if created else AuditAction.UPDATE, target=user,
-                before=None if created else before, after={**after, "divisions": [account.division]},
+                actor=None,
+                action=AuditAction.CREATE if created else AuditAction.UPDATE,
+                target=user,
+                before=None if created else before,
+                after={**after, "divisions": [account.division]},
                 extra={"source": "demo"},
             )
         users[account.username] = user
@@ -874,7 +1128,10 @@ def _conflicts(records: list[HouseholdRecord]) -> tuple[list[str], list[int]]:
     The second list (household pks) are those an upsert cannot reconcile: they hold members this
     seed does not generate for them, for instance from a build with another seed.
     """
-    wanted = {r.household_number: {crypto.blind_index(m.id_number.value) for m in r.members} for r in records}
+    wanted = {
+        r.household_number: {crypto.blind_index(m.id_number.value) for m in r.members}
+        for r in records
+    }
     existing = dict(Household.objects.values_list("household_number", "pk"))
     foreign = sorted(set(existing) - set(wanted))
     stale: set[int] = set()
@@ -905,13 +1162,18 @@ def demo_build(
     """
     if if_empty and Household.objects.exists():
         return DemoBuildResult(skipped=True, accounts=demo_accounts_list())
-    if not Division.objects.filter(level=DivisionLevel.VILLAGE, code__startswith=DEMO_COUNTY_CODE).exists():
+    if not Division.objects.filter(
+        level=DivisionLevel.VILLAGE, code__startswith=DEMO_COUNTY_CODE
+    ).exists():
         # Loading reads the national village list (a few seconds); a loaded county is complete,
         # since the load is one transaction.
         divisions_load_county(county_code=DEMO_COUNTY_CODE, actor=actor)
     users = _ensure_accounts()
     records = demo_generate(
-        seed=seed, households=households, villages=demo_villages(), grid_member_id=users[DEMO_VILLAGE_ACCOUNT].pk
+        seed=seed,
+        households=households,
+        villages=demo_villages(),
+        grid_member_id=users[DEMO_VILLAGE_ACCOUNT].pk,
     )
     result = DemoBuildResult(households=len(records), members=sum(len(r.members) for r in records))
     foreign, stale = _conflicts(records)

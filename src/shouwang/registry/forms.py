@@ -56,15 +56,28 @@ HOUSEHOLD_SECTIONS = (
     (
         _("监测信息"),
         (
-            "monitoring_category", "monitoring_status", "identified_month", "eliminated_month",
-            "elimination_method", "risk_type_1", "risk_type_2", "risk_type_3", "risk_type_4", "risk_type_5",
+            "monitoring_category",
+            "monitoring_status",
+            "identified_month",
+            "eliminated_month",
+            "elimination_method",
+            "risk_type_1",
+            "risk_type_2",
+            "risk_type_3",
+            "risk_type_4",
+            "risk_type_5",
         ),
     ),
     (
         _("收入"),
         (
-            "income_year", "wage_income", "operating_income", "property_income", "transfer_income",
-            "productive_expenses", "compliant_out_of_pocket",
+            "income_year",
+            "wage_income",
+            "operating_income",
+            "property_income",
+            "transfer_income",
+            "productive_expenses",
+            "compliant_out_of_pocket",
         ),
     ),
     (_("保障情况"), ("housing_secure", "drinking_water_secure")),
@@ -78,12 +91,19 @@ MEMBER_SECTIONS = (
     (_("劳动与就业"), ("labour_skill", "employment_status", "months_employed")),
     (
         _("保障情况"),
-        ("has_basic_medical_insurance", "has_critical_illness_insurance", "has_pension_insurance", "social_assistance"),
+        (
+            "has_basic_medical_insurance",
+            "has_critical_illness_insurance",
+            "has_pension_insurance",
+            "social_assistance",
+        ),
     ),
 )
 
 
-def _model_fields(sections: tuple[tuple[Any, tuple[str, ...]], ...], *, extra: set[str]) -> list[str]:
+def _model_fields(
+    sections: tuple[tuple[Any, tuple[str, ...]], ...], *, extra: set[str]
+) -> list[str]:
     return [name for _title, names in sections for name in names if name not in extra]
 
 
@@ -97,8 +117,12 @@ class HouseholdForm(SectionedForm):
         fields = _model_fields(HOUSEHOLD_SECTIONS, extra={"phone"})
         field_classes = {"village": VillageChoiceField}
         widgets = {
-            "identified_month": forms.TextInput(attrs={"placeholder": "202403", "inputmode": "numeric"}),
-            "eliminated_month": forms.TextInput(attrs={"placeholder": "202412", "inputmode": "numeric"}),
+            "identified_month": forms.TextInput(
+                attrs={"placeholder": "202403", "inputmode": "numeric"}
+            ),
+            "eliminated_month": forms.TextInput(
+                attrs={"placeholder": "202412", "inputmode": "numeric"}
+            ),
         }
 
     def __init__(self, *args: Any, actor: User | None, **kwargs: Any) -> None:

@@ -6,34 +6,72 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0001_initial'),
+        ("registry", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ImportJob',
+            name="ImportJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('file_name', models.CharField(max_length=255, verbose_name='文件名')),
-                ('file_sha256', models.CharField(db_index=True, max_length=64, verbose_name='文件摘要')),
-                ('dry_run', models.BooleanField(default=False, verbose_name='仅校验')),
-                ('status', models.CharField(choices=[('pending', '排队中'), ('validating', '正在校验'), ('importing', '正在导入'), ('succeeded', '导入成功'), ('rejected', '校验未通过，未导入'), ('failed', '出错')], db_index=True, default='pending', max_length=16, verbose_name='状态')),
-                ('rows_total', models.PositiveIntegerField(default=0, verbose_name='总行数')),
-                ('rows_done', models.PositiveIntegerField(default=0, verbose_name='已处理行数')),
-                ('errors', models.JSONField(blank=True, default=list, verbose_name='错误')),
-                ('summary', models.JSONField(blank=True, default=dict, verbose_name='结果')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='完成时间')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL, verbose_name='操作人')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="创建时间"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                ("file_name", models.CharField(max_length=255, verbose_name="文件名")),
+                (
+                    "file_sha256",
+                    models.CharField(db_index=True, max_length=64, verbose_name="文件摘要"),
+                ),
+                ("dry_run", models.BooleanField(default=False, verbose_name="仅校验")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "排队中"),
+                            ("validating", "正在校验"),
+                            ("importing", "正在导入"),
+                            ("succeeded", "导入成功"),
+                            ("rejected", "校验未通过，未导入"),
+                            ("failed", "出错"),
+                        ],
+                        db_index=True,
+                        default="pending",
+                        max_length=16,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("rows_total", models.PositiveIntegerField(default=0, verbose_name="总行数")),
+                ("rows_done", models.PositiveIntegerField(default=0, verbose_name="已处理行数")),
+                ("errors", models.JSONField(blank=True, default=list, verbose_name="错误")),
+                ("summary", models.JSONField(blank=True, default=dict, verbose_name="结果")),
+                (
+                    "finished_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="完成时间"),
+                ),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="操作人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '导入任务',
-                'verbose_name_plural': '导入任务',
-                'ordering': ['-created_at'],
+                "verbose_name": "导入任务",
+                "verbose_name_plural": "导入任务",
+                "ordering": ["-created_at"],
             },
         ),
     ]

@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0002_import_job'),
+        ("registry", "0002_import_job"),
     ]
 
     operations = [
         migrations.AlterConstraint(
-            model_name='member',
-            name='registry_member_one_head_per_household',
-            constraint=models.UniqueConstraint(condition=models.Q(('relation', 'head')), fields=('household',), name='registry_member_one_head_per_household', violation_error_message='每户只能有一名户主'),
+            model_name="member",
+            name="registry_member_one_head_per_household",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("relation", "head")),
+                fields=("household",),
+                name="registry_member_one_head_per_household",
+                violation_error_message="每户只能有一名户主",
+            ),
         ),
     ]

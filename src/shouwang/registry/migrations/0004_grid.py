@@ -6,38 +6,73 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0001_initial'),
-        ('registry', '0003_head_constraint_message'),
+        ("core", "0001_initial"),
+        ("registry", "0003_head_constraint_message"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Grid',
+            name="Grid",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('name', models.CharField(max_length=100, verbose_name='网格名称')),
-                ('note', models.TextField(blank=True, verbose_name='备注')),
-                ('members', models.ManyToManyField(blank=True, related_name='grids', to=settings.AUTH_USER_MODEL, verbose_name='网格员')),
-                ('village', models.ForeignKey(limit_choices_to={'level': 5}, on_delete=django.db.models.deletion.PROTECT, related_name='grids', to='core.division', verbose_name='行政村（社区）')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="创建时间"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                ("name", models.CharField(max_length=100, verbose_name="网格名称")),
+                ("note", models.TextField(blank=True, verbose_name="备注")),
+                (
+                    "members",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="grids",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="网格员",
+                    ),
+                ),
+                (
+                    "village",
+                    models.ForeignKey(
+                        limit_choices_to={"level": 5},
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="grids",
+                        to="core.division",
+                        verbose_name="行政村（社区）",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '网格',
-                'verbose_name_plural': '网格',
-                'ordering': ['village_id', 'name'],
+                "verbose_name": "网格",
+                "verbose_name_plural": "网格",
+                "ordering": ["village_id", "name"],
             },
         ),
         migrations.AddField(
-            model_name='household',
-            name='grid',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='households', to='registry.grid', verbose_name='网格'),
+            model_name="household",
+            name="grid",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="households",
+                to="registry.grid",
+                verbose_name="网格",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='grid',
-            constraint=models.UniqueConstraint(fields=('village', 'name'), name='registry_grid_unique_name_per_village', violation_error_message='该行政村已有同名网格'),
+            model_name="grid",
+            constraint=models.UniqueConstraint(
+                fields=("village", "name"),
+                name="registry_grid_unique_name_per_village",
+                violation_error_message="该行政村已有同名网格",
+            ),
         ),
     ]
