@@ -85,3 +85,4 @@ def _private_feed_dirs(settings, tmp_path_factory):
     base = tmp_path_factory.mktemp("var")
     settings.SHOUWANG_FEEDS_DIR = base / "feeds"
     settings.SHOUWANG_SCREENING_DIR = base / "screening"
+    settings.MEDIA_ROOT = base / "media"

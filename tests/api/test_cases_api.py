@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from shouwang.cases.choices import CaseKind, CaseState, LeadChannel, LeadStatus
@@ -16,6 +17,8 @@ from shouwang.registry import choices as rc
 from tests import factories as f
 from tests.cases.steps import APPLICATION, DECISION, HOME_VISIT, OPINION, REVIEW
 from tests.screening.helpers import alerts_for
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 pytestmark = pytest.mark.django_db
 
@@ -257,6 +260,16 @@ def test_the_six_steps_through_the_api(cadre_api, township_api, district_api, ca
     )
     assert missing.json()["extra"]["errors"]["proposed_risk_types"] == ["请至少选择一项风险类型"]
 
+    # The signed visit record is required first (a policy value), uploaded through the API.
+    refused = cadre_api.post(f"{url}verify/", HOME_VISIT, format="json")
+    assert refused.status_code == 400 and "入户核实记录（签字）" in refused.json()["message"]
+    uploaded = cadre_api.post(
+        f"{url}attachments/",
+        {"kind": "visit_record", "file": SimpleUploadedFile("签字.png", PNG)},
+        format="multipart",
+    )
+    assert uploaded.status_code == 201 and uploaded.json()["title"] == "入户核实记录（签字）"
+    assert [a["kind"] for a in cadre_api.get(f"{url}attachments/").json()] == ["visit_record"]
     body = cadre_api.post(f"{url}verify/", HOME_VISIT, format="json").json()
     assert body["state"] == "village_review" and body["per_capita_net_income"] == "3200.00"
     # A verb the step does not have, and a step of another level.
@@ -269,8 +282,13 @@ def test_the_six_steps_through_the_api(cadre_api, township_api, district_api, ca
     early = cadre_api.post(f"{url}close-notice/", {}, format="json")
     assert early.status_code == 400 and "公示期至" in early.json()["message"]
 
-    # Let the notice run out.
+    # Let the notice run out, with its photo.
     Case.objects.filter(pk=case.pk).update(notice_ends_on=dt.date(2000, 1, 1))
+    cadre_api.post(
+        f"{url}attachments/",
+        {"kind": "notice_photo", "file": SimpleUploadedFile("公示.png", PNG)},
+        format="multipart",
+    )
     assert (
         cadre_api.post(f"{url}close-notice/", {}, format="json").json()["state"]
         == "township_review"

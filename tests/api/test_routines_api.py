@@ -35,7 +35,6 @@ def _meeting_body(**extra):
         "month": month_of(TODAY),
         "held_on": TODAY.isoformat(),
         "attendees": "村支书、监测员",
-        "attendee_count": 2,
         "decisions": ALL_DECISIONS,
         **extra,
     }

@@ -43,6 +43,7 @@ EXPECTED_OPERATIONS = {
     "/api/cases/": {"get", "post"},
     "/api/cases/{id}/": {"get"},
     "/api/cases/{id}/transitions/": {"get"},
+    "/api/cases/{id}/attachments/": {"get", "post"},
     # One action per workflow verb (cases.choices.CaseVerb).
     **{
         f"/api/cases/{{id}}/{verb}/": {"post"}

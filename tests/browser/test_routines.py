@@ -106,7 +106,6 @@ def test_township_and_village_cadre_work_the_routines(live_server, browser, vill
         page.get_by_role("link", name="登记会议").first.click()
         expect(page.locator(".agenda-item")).to_have_count(6)  # with overdue measures
         expect(page.locator(".agenda")).to_contain_text("户主务工摔伤")
-        page.fill("#id_attendee_count", "6")
         page.fill("#id_attendees", "村支书、村主任、驻村第一书记、监测员、村民小组长2人")
         for kind, text in {
             "new_leads": "安排网格员三日内入户核实",

@@ -19,7 +19,7 @@ from shouwang.core.choices import Role
 from shouwang.core.models import AuditEvent
 from shouwang.registry import choices as rc
 from tests import factories as f
-from tests.cases.steps import DAY0, HOME_VISIT, IDENTIFICATION_PATH, walk
+from tests.cases.steps import DAY0, HOME_VISIT, IDENTIFICATION_PATH, attach_required, walk
 
 pytestmark = pytest.mark.django_db
 
@@ -240,6 +240,7 @@ def test_step_forms_post_and_move_the_case(client, users):
         ),
     )
     assert response.status_code == 302 and response["Location"] == detail_url(case)
+    attach_required(case, CaseVerb.VERIFY, users["village_cadre"])
     response = client.post(act_url(case, CaseVerb.VERIFY), prefixed("verify", HOME_VISIT))
     assert response.status_code == 302
 
@@ -326,6 +327,9 @@ def test_a_running_notice_says_when_it_ends_and_refuses_to_close(client, users):
 
     Case.objects.filter(pk=case.pk).update(notice_ends_on=timezone.localdate() - dt.timedelta(1))
     response = client.post(act_url(case, CaseVerb.CLOSE_NOTICE), prefixed("close_notice", {}))
+    assert "请先在本页“附件”中上传：公示照片" in response.content.decode()
+    attach_required(case, CaseVerb.CLOSE_NOTICE, users["village_cadre"])
+    response = client.post(act_url(case, CaseVerb.CLOSE_NOTICE), prefixed("close_notice", {}))
     assert response.status_code == 302
     assert Case.objects.get(pk=case.pk).state == CaseState.TOWNSHIP_REVIEW
 
@@ -360,7 +364,12 @@ def test_attachments_upload_and_download(client, users, tmp_path, settings):
     upload = reverse("cases:attachment_upload", args=[case.pk])
 
     response = client.post(
-        upload, {"title": "入户核实签字表", "file": SimpleUploadedFile("签字表.png", PNG)}
+        upload,
+        {
+            "kind": "visit_record",
+            "title": "入户核实签字表",
+            "file": SimpleUploadedFile("签字表.png", PNG),
+        },
     )
 
     assert response.status_code == 302
@@ -410,7 +419,7 @@ def test_attachments_of_other_types_or_too_large_are_refused(
     client.force_login(users["village_cadre"])
     response = client.post(
         reverse("cases:attachment_upload", args=[case.pk]),
-        {"title": "签字表", "file": SimpleUploadedFile(name, content)},
+        {"kind": "visit_record", "title": "签字表", "file": SimpleUploadedFile(name, content)},
     )
     assert response.status_code == 200
     assert message in response.context["attachment_form"].errors["file"][0]
@@ -438,7 +447,7 @@ def test_elimination_starts_after_the_criteria_are_shown(client, village_cadre):
     household = _monitored()
     client.force_login(village_cadre)
     candidates = client.get(reverse("cases:elimination_candidates"))
-    assert household in candidates.context["page"].object_list
+    assert household in [row.household for row in candidates.context["page"].object_list]
     url = reverse("cases:elimination_start", args=[household.pk])
 
     page = client.get(url)
@@ -449,7 +458,8 @@ def test_elimination_starts_after_the_criteria_are_shown(client, village_cadre):
     case = Case.objects.get(household=household)
     assert response.status_code == 302 and response["Location"] == detail_url(case)
     assert (case.kind, case.state) == (CaseKind.ELIMINATION, CaseState.NOMINATION)
-    assert household not in client.get(reverse("cases:elimination_candidates")).context["page"]
+    rows = client.get(reverse("cases:elimination_candidates")).context["page"].object_list
+    assert household not in [row.household for row in rows]
 
 
 def test_unmet_criteria_are_listed_and_offer_no_start(client, village_cadre):
@@ -603,6 +613,7 @@ def test_a_person_not_yet_registered_is_named_until_the_home_visit(client, users
         "verify",
         {**HOME_VISIT, "household_source": "new", "head_name": "王五", "head_ethnicity": "01"},
     )
+    attach_required(case, CaseVerb.VERIFY, users["village_cadre"])
     response = client.post(act_url(case, CaseVerb.VERIFY), posted)
     assert response.status_code == 200
     form = response.context["actions"][0].form
@@ -660,6 +671,7 @@ def test_the_home_visit_can_link_a_household_registered_meanwhile(client, users)
     household = f.make_household(f.VILLAGE_A, household_type=rc.HouseholdType.ORDINARY)
     client.force_login(users["village_cadre"])
     data = {**HOME_VISIT, "household_source": "existing", "household_number": "NO-SUCH"}
+    attach_required(case, CaseVerb.VERIFY, users["village_cadre"])
 
     response = client.post(act_url(case, CaseVerb.VERIFY), prefixed("verify", data))
     form = response.context["actions"][0].form

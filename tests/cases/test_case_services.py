@@ -14,7 +14,6 @@ from django.db import connection
 from shouwang.cases.choices import CaseState, CaseVerb, LeadChannel, LeadStatus
 from shouwang.cases.models import Case, CaseTransition, Lead
 from shouwang.cases.services import (
-    case_act,
     case_open,
     elimination_open,
     lead_close,
@@ -37,6 +36,7 @@ from tests.cases.steps import (
     IDENTIFICATION_PATH,
     OPINION,
     REVIEW,
+    act,
     walk,
 )
 
@@ -120,7 +120,7 @@ def test_each_step_refuses_the_other_levels(household, users, step):
         if other == who or (who == "district_staff" and other == "district_admin"):
             continue
         with pytest.raises(PermissionDenied):
-            case_act(
+            act(
                 actor=users[other],
                 case=case,
                 verb=verb,
@@ -134,11 +134,11 @@ def test_the_right_level_outside_its_area_is_refused(household, users):
     case = _case(household, users)
     neighbour = f.make_user("cadre-b", Role.VILLAGE_CADRE, [f.VILLAGE_B])
     with pytest.raises(PermissionDenied):
-        case_act(actor=neighbour, case=case, verb=CaseVerb.APPLY, data=APPLICATION, today=DAY0)
+        act(actor=neighbour, case=case, verb=CaseVerb.APPLY, data=APPLICATION, today=DAY0)
     case = walk(case, IDENTIFICATION_PATH, users, until=CaseVerb.TOWNSHIP_APPROVE)
     elsewhere = f.make_user("township-fengshan", Role.TOWNSHIP_STAFF, ["500156001000"])
     with pytest.raises(PermissionDenied):
-        case_act(actor=elsewhere, case=case, verb=CaseVerb.TOWNSHIP_APPROVE, data=OPINION)
+        act(actor=elsewhere, case=case, verb=CaseVerb.TOWNSHIP_APPROVE, data=OPINION)
 
 
 def test_the_notice_must_run_its_days(household, users):
@@ -146,13 +146,13 @@ def test_the_notice_must_run_its_days(household, users):
     assert case.notice_started_on == DAY0 + dt.timedelta(2)
     assert case.notice_ends_on == DAY0 + dt.timedelta(6)  # five days: 2nd to 6th
     with pytest.raises(ApplicationError, match="公示期至"):
-        case_act(
+        act(
             actor=users["village_cadre"],
             case=case,
             verb=CaseVerb.CLOSE_NOTICE,
             today=DAY0 + dt.timedelta(6),
         )
-    case = case_act(
+    case = act(
         actor=users["village_cadre"],
         case=case,
         verb=CaseVerb.CLOSE_NOTICE,
@@ -163,7 +163,7 @@ def test_the_notice_must_run_its_days(household, users):
 
 def test_an_objection_sends_the_case_back_to_the_home_visit(household, users):
     case = walk(_case(household, users), IDENTIFICATION_PATH, users, until=CaseVerb.CLOSE_NOTICE)
-    case = case_act(
+    case = act(
         actor=users["village_cadre"],
         case=case,
         verb=CaseVerb.OBJECT,
@@ -177,37 +177,37 @@ def test_returns_and_rejections(household, users):
     case = walk(
         _case(household, users), IDENTIFICATION_PATH, users, until=CaseVerb.TOWNSHIP_APPROVE
     )
-    case = case_act(
+    case = act(
         actor=users["township_staff"],
         case=case,
         verb=CaseVerb.TOWNSHIP_RETURN,
         data={"opinion": "收入核算有误"},
     )
     assert case.state == CaseState.VERIFICATION
-    case = case_act(actor=users["village_cadre"], case=case, verb=CaseVerb.VERIFY, data=HOME_VISIT)
-    case = case_act(
+    case = act(actor=users["village_cadre"], case=case, verb=CaseVerb.VERIFY, data=HOME_VISIT)
+    case = act(
         actor=users["village_cadre"], case=case, verb=CaseVerb.REVIEW, data=REVIEW, today=DAY0
     )
-    case = case_act(
+    case = act(
         actor=users["village_cadre"],
         case=case,
         verb=CaseVerb.CLOSE_NOTICE,
         today=DAY0 + dt.timedelta(5),
     )
-    case = case_act(
+    case = act(
         actor=users["township_staff"], case=case, verb=CaseVerb.TOWNSHIP_APPROVE, data=OPINION
     )
-    case = case_act(
+    case = act(
         actor=users["district_admin"],
         case=case,
         verb=CaseVerb.DISTRICT_RETURN,
         data={"opinion": "补充材料"},
     )
     assert case.state == CaseState.TOWNSHIP_REVIEW
-    case = case_act(
+    case = act(
         actor=users["township_staff"], case=case, verb=CaseVerb.TOWNSHIP_APPROVE, data=OPINION
     )
-    case = case_act(
+    case = act(
         actor=users["district_admin"],
         case=case,
         verb=CaseVerb.REJECT,
@@ -222,45 +222,47 @@ def test_steps_out_of_order_and_invalid_records_are_refused(household, users):
     case = _case(household, users)
     cadre = users["village_cadre"]
     with pytest.raises(ApplicationError, match="不能执行"):
-        case_act(actor=cadre, case=case, verb=CaseVerb.VERIFY, data=HOME_VISIT)
+        act(actor=cadre, case=case, verb=CaseVerb.VERIFY, data=HOME_VISIT)
     with pytest.raises(ApplicationError, match="承诺书") as info:
-        case_act(
+        act(
             actor=cadre,
             case=case,
             verb=CaseVerb.APPLY,
             data={**APPLICATION, "pledge_signed": False},
         )
     assert "pledge_signed" in info.value.extra["errors"]
-    case = case_act(actor=cadre, case=case, verb=CaseVerb.APPLY, data=APPLICATION)
+    case = act(actor=cadre, case=case, verb=CaseVerb.APPLY, data=APPLICATION)
     with pytest.raises(ApplicationError, match="风险类型"):
-        case_act(
+        act(
             actor=cadre,
             case=case,
             verb=CaseVerb.VERIFY,
             data={**HOME_VISIT, "proposed_risk_types": []},
         )
-    case = case_act(actor=cadre, case=case, verb=CaseVerb.VERIFY, data=HOME_VISIT)
-    with pytest.raises(ApplicationError, match="不一致"):
-        case_act(
-            actor=cadre, case=case, verb=CaseVerb.REVIEW, data={**REVIEW, "result": "disagreed"}
+    case = act(actor=cadre, case=case, verb=CaseVerb.VERIFY, data=HOME_VISIT)
+    with pytest.raises(ApplicationError, match="至少 3 人") as info:
+        act(
+            actor=cadre, case=case, verb=CaseVerb.REVIEW, data={**REVIEW, "attendees": "张三、李四"}
         )
-    case = case_act(
+    assert "attendees" in info.value.extra["errors"]
+    case = act(
         actor=cadre,
         case=case,
         verb=CaseVerb.REVIEW_REJECT,
-        data={**REVIEW, "result": "disagreed", "note": "收入高于监测范围"},
+        data={**REVIEW, "note": "收入高于监测范围"},
     )
     assert case.state == CaseState.REJECTED
     assert CaseTransition.objects.filter(case=case).count() == 3
+    # The button decides the result; the count follows from the names.
+    review = case.transitions.get(verb=CaseVerb.REVIEW_REJECT).data
+    assert review["result"] == "disagreed" and review["attendee_count"] == 5
 
 
 def test_withdrawal_needs_a_reason_and_ends_the_case(household, users):
     case = _case(household, users)
     with pytest.raises(ApplicationError, match="原因"):
-        case_act(
-            actor=users["township_staff"], case=case, verb=CaseVerb.WITHDRAW, data={"reason": " "}
-        )
-    case = case_act(
+        act(actor=users["township_staff"], case=case, verb=CaseVerb.WITHDRAW, data={"reason": " "})
+    case = act(
         actor=users["township_staff"],
         case=case,
         verb=CaseVerb.WITHDRAW,
@@ -268,7 +270,7 @@ def test_withdrawal_needs_a_reason_and_ends_the_case(household, users):
     )
     assert case.state == CaseState.WITHDRAWN
     with pytest.raises(ApplicationError):
-        case_act(
+        act(
             actor=users["township_staff"],
             case=case,
             verb=CaseVerb.WITHDRAW,
@@ -304,21 +306,21 @@ NEW_HOUSEHOLD = {
 
 def _at_visit(users, **lead_kwargs) -> Case:
     case = case_open(actor=users["village_cadre"], lead=_unregistered_lead(users, **lead_kwargs))
-    return case_act(actor=users["village_cadre"], case=case, verb=CaseVerb.APPLY, data=APPLICATION)
+    return act(actor=users["village_cadre"], case=case, verb=CaseVerb.APPLY, data=APPLICATION)
 
 
 def test_an_unregistered_person_is_linked_to_the_household_at_the_home_visit(users):
     case = _at_visit(users, id_number=f.next_id_number())
     assert case.household is None and case.lead.id_number_masked
     with pytest.raises(ApplicationError, match="请选择登记该户或关联已建档的农户"):
-        case_act(actor=users["village_cadre"], case=case, verb=CaseVerb.VERIFY, data=HOME_VISIT)
+        act(actor=users["village_cadre"], case=case, verb=CaseVerb.VERIFY, data=HOME_VISIT)
     existing = {**HOME_VISIT, "household_source": "existing"}
     with pytest.raises(ApplicationError) as refused:
-        case_act(actor=users["village_cadre"], case=case, verb=CaseVerb.VERIFY, data=existing)
+        act(actor=users["village_cadre"], case=case, verb=CaseVerb.VERIFY, data=existing)
     assert refused.value.extra["errors"] == {"household_number": ["请填写户编号"]}
     elsewhere = f.make_household(f.VILLAGE_B, household_type=rc.HouseholdType.ORDINARY)
     with pytest.raises(ApplicationError, match="在向前村.*没有户编号为"):
-        case_act(
+        act(
             actor=users["village_cadre"],
             case=case,
             verb=CaseVerb.VERIFY,
@@ -326,7 +328,7 @@ def test_an_unregistered_person_is_linked_to_the_household_at_the_home_visit(use
         )
 
     registered = f.make_household(f.VILLAGE_A, household_type=rc.HouseholdType.ORDINARY)
-    case = case_act(
+    case = act(
         actor=users["village_cadre"],
         case=case,
         verb=CaseVerb.VERIFY,
@@ -363,7 +365,7 @@ def test_the_home_visit_registers_a_household_not_yet_in_the_registry(users):
     assert case.state == CaseState.VERIFICATION
 
     # No ID or phone typed: the lead's are used.
-    case = case_act(
+    case = act(
         actor=users["village_cadre"],
         case=case,
         verb=CaseVerb.VERIFY,
@@ -420,7 +422,7 @@ def test_a_new_households_head_is_checked_and_nothing_half_written(users):
     case = _at_visit(users)  # a lead with a name only
     data = {**HOME_VISIT, "household_source": "new"}
     with pytest.raises(ApplicationError) as refused:
-        case_act(actor=users["village_cadre"], case=case, verb=CaseVerb.VERIFY, data=data)
+        act(actor=users["village_cadre"], case=case, verb=CaseVerb.VERIFY, data=data)
     assert refused.value.extra["errors"] == {
         "household_number": ["请填写户编号"],
         "head_name": ["请填写户主姓名"],
@@ -438,7 +440,7 @@ def test_a_new_households_head_is_checked_and_nothing_half_written(users):
         "phone": "12ab",
     }
     with pytest.raises(ApplicationError) as refused:
-        case_act(actor=users["village_cadre"], case=case, verb=CaseVerb.VERIFY, data=bad)
+        act(actor=users["village_cadre"], case=case, verb=CaseVerb.VERIFY, data=bad)
     errors = refused.value.extra["errors"]
     assert "校验" in errors["head_id_number"][0] or "身份证" in errors["head_id_number"][0]
     assert errors["head_disability_grade"] == ["健康状况为残疾时请选择残疾等级"]
@@ -446,7 +448,7 @@ def test_a_new_households_head_is_checked_and_nothing_half_written(users):
 
     taken = f.make_household(f.VILLAGE_B)
     with pytest.raises(ApplicationError, match="已被其他农户使用") as refused:
-        case_act(
+        act(
             actor=users["village_cadre"],
             case=case,
             verb=CaseVerb.VERIFY,
@@ -470,7 +472,7 @@ def test_a_head_already_registered_links_the_household_instead_of_a_second_one(u
     f.make_member(home, id_number=id_number, name="王五", relation=rc.Relation.SPOUSE)
     data = {**HOME_VISIT, **NEW_HOUSEHOLD, "head_id_number": id_number}
 
-    case = case_act(actor=users["village_cadre"], case=case, verb=CaseVerb.VERIFY, data=data)
+    case = act(actor=users["village_cadre"], case=case, verb=CaseVerb.VERIFY, data=data)
 
     assert case.household == home
     assert Household.objects.count() == 1
@@ -484,7 +486,7 @@ def test_a_head_already_registered_links_the_household_instead_of_a_second_one(u
     f.make_member(elsewhere, id_number=other_id, name="赵七")
     other = _at_visit(users, person_name="赵七")
     with pytest.raises(ApplicationError, match="已登记在火炉社区.*的农户") as refused:
-        case_act(
+        act(
             actor=users["village_cadre"],
             case=other,
             verb=CaseVerb.VERIFY,
@@ -498,7 +500,7 @@ def test_a_household_already_monitored_or_in_a_case_is_not_linked_again(househol
     case = _at_visit(users)
     existing = {**HOME_VISIT, "household_source": "existing"}
     with pytest.raises(ApplicationError, match="已有正在办理的流程"):
-        case_act(
+        act(
             actor=users["village_cadre"],
             case=case,
             verb=CaseVerb.VERIFY,
@@ -506,7 +508,7 @@ def test_a_household_already_monitored_or_in_a_case_is_not_linked_again(househol
         )
     walk(busy, IDENTIFICATION_PATH, users)
     with pytest.raises(ApplicationError, match="已是风险未消除的监测对象"):
-        case_act(
+        act(
             actor=users["village_cadre"],
             case=case,
             verb=CaseVerb.VERIFY,
@@ -528,7 +530,7 @@ def test_concurrent_approval_leaves_one_transition(committed_divisions, users):
     def approve(who: str) -> None:
         try:
             barrier.wait(timeout=10)
-            case_act(actor=users[who], case=case, verb=CaseVerb.APPROVE, data=DECISION)
+            act(actor=users[who], case=case, verb=CaseVerb.APPROVE, data=DECISION)
             outcomes.append("approved")
         except ApplicationError as exc:
             outcomes.append(exc.message)
@@ -657,7 +659,7 @@ def test_elimination_is_refused_while_criteria_are_unmet(users):
     case = elimination_open(actor=users["village_cadre"], household=household, today=DAY0)
     assert case.state == CaseState.NOMINATION
     with pytest.raises(ApplicationError, match="纳入监测已满 6 个月") as info:
-        case_act(
+        act(
             actor=users["village_cadre"],
             case=case,
             verb=CaseVerb.NOMINATE,
@@ -709,7 +711,7 @@ def test_a_province_step_limit_in_working_days_sets_the_nearer_deadline(househol
     lead = _lead(household, users["village_cadre"])
     case = case_open(actor=users["village_cadre"], lead=lead, today=dt.date(2026, 9, 30))
     assert case.step_due_on is None and case.next_due_on == case.due_on
-    case = case_act(
+    case = act(
         actor=users["village_cadre"],
         case=case,
         verb=CaseVerb.APPLY,
@@ -719,5 +721,5 @@ def test_a_province_step_limit_in_working_days_sets_the_nearer_deadline(househol
     assert case.state == CaseState.VERIFICATION
     assert case.step_due_on == dt.date(2026, 10, 9) and not case.step_due_estimated
     assert case.next_due_on == min(case.due_on, case.step_due_on)
-    case = case_act(actor=users["village_cadre"], case=case, verb=CaseVerb.VERIFY, data=HOME_VISIT)
+    case = act(actor=users["village_cadre"], case=case, verb=CaseVerb.VERIFY, data=HOME_VISIT)
     assert case.step_due_on is None and case.next_due_on == case.due_on  # no limit set here

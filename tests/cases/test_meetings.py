@@ -40,7 +40,6 @@ def _meeting(actor, village, *, month=MONTH, held_on=HELD, decisions=None, today
         month=month,
         held_on=held_on,
         attendees="村支书、村主任、驻村第一书记、监测员",
-        attendee_count=4,
         decisions=ALL_DECISIONS if decisions is None else decisions,
         today=today,
     )
@@ -55,6 +54,10 @@ def _items(meeting) -> dict[str, MeetingItem]:
 
 def test_agenda_lists_new_leads_open_cases_alerts_and_eliminations_due(village_cadre, village_a):
     due = monitored(identified="202603")  # 8 months before November: may be nominated
+    f.deliver_measure(due)
+    alerted = monitored(identified="202603")  # as long, but an alert is open: not yet
+    f.deliver_measure(alerted)
+    monitored(identified="202603")  # as long, but no measure delivered: not yet
     monitored(identified="202609")  # 2 months: not yet (default minimum 6 months)
     f.make_household(f.VILLAGE_B)  # another village: never on village A's agenda
     ordinary = f.make_household()
@@ -75,7 +78,7 @@ def test_agenda_lists_new_leads_open_cases_alerts_and_eliminations_due(village_c
         received_on=day("2026-09-15"),  # before October: an earlier meeting's business
     )
     case_open(actor=village_cadre, lead=old, today=day("2026-09-16"))
-    alert_for(due)
+    alert_for(alerted)
     alert_for(due, status="dismissed")
 
     meeting = _meeting(village_cadre, village_a)
@@ -290,7 +293,6 @@ def test_update_changes_decisions_and_logs_them(village_cadre, village_a):
         meeting=meeting,
         held_on=day("2026-11-07"),
         attendees="村支书、监测员",
-        attendee_count=2,
         decisions={"monitor_report": "监测员补充汇报：1 户务工返乡"},
         today=TODAY,
     )
@@ -361,7 +363,6 @@ def test_meeting_form_shows_the_generated_agenda_and_records(client, village_cad
         {
             "held_on": today.isoformat(),
             "attendees": "村支书、监测员",
-            "attendee_count": "2",
             **{f"decision_{k}": v for k, v in ALL_DECISIONS.items()},
         },
     )

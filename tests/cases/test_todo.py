@@ -9,11 +9,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from shouwang.cases.choices import CaseVerb, LeadChannel
-from shouwang.cases.services import case_act, case_open, lead_create
+from shouwang.cases.services import case_open, lead_create
 from shouwang.cases.todo import todo_groups
 from shouwang.registry import choices as rc
 from tests import factories as f
-from tests.cases.steps import APPLICATION, DAY0, HOME_VISIT, IDENTIFICATION_PATH, walk
+from tests.cases.steps import APPLICATION, DAY0, HOME_VISIT, IDENTIFICATION_PATH, act, walk
 
 pytestmark = pytest.mark.django_db
 
@@ -95,8 +95,8 @@ def test_department_officers_have_no_village_to_dos(users):
 
 def test_the_page_and_the_home_strip(client, users):
     case = _case(users)
-    case_act(actor=users["village_cadre"], case=case, verb=CaseVerb.APPLY, data=APPLICATION)
-    case_act(actor=users["village_cadre"], case=case, verb=CaseVerb.VERIFY, data=HOME_VISIT)
+    act(actor=users["village_cadre"], case=case, verb=CaseVerb.APPLY, data=APPLICATION)
+    act(actor=users["village_cadre"], case=case, verb=CaseVerb.VERIFY, data=HOME_VISIT)
     client.force_login(users["village_cadre"])
     page = client.get(reverse("cases:todo")).content.decode()
     assert "我的待办" in page and reverse("cases:case_detail", args=[case.pk]) in page

@@ -17,9 +17,9 @@ from rest_framework import serializers
 
 from shouwang.api.screening_serializers import AlertDetailSerializer
 from shouwang.cases import services, workflow
-from shouwang.cases.choices import CaseKind
+from shouwang.cases.choices import AttachmentKind, CaseKind
 from shouwang.cases.lead_forms import CADRE_CHANNELS, PHONE_PATTERN
-from shouwang.cases.models import Case, CaseTransition, Lead
+from shouwang.cases.models import Case, CaseAttachment, CaseTransition, Lead
 from shouwang.cases.records import RECORD_FORMS
 from shouwang.core.idnumber import IdNumberError, parse_id_number
 from shouwang.core.models import Division, User
@@ -320,6 +320,27 @@ class CaseCreateSerializer(serializers.Serializer):
                 _("监测对象识别须从线索启动：POST /api/leads/{id}/open-case/")
             )
         return value
+
+
+class CaseAttachmentSerializer(serializers.ModelSerializer):
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+    uploaded_by_name = serializers.SerializerMethodField(label=_("上传人"))
+
+    class Meta:
+        model = CaseAttachment
+        fields = ["id", "kind", "kind_display", "title", "uploaded_by_name", "created_at"]
+        read_only_fields = fields
+
+    def get_uploaded_by_name(self, attachment: CaseAttachment) -> str:
+        return _user_name(attachment.uploaded_by)
+
+
+class CaseAttachmentUploadSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=AttachmentKind.choices, label=_("材料类型"))
+    title = serializers.CharField(
+        required=False, allow_blank=True, max_length=100, label=_("附件说明")
+    )
+    file = serializers.FileField(label=_("文件"), help_text=_("JPG、PNG 图片或 PDF"))
 
 
 class CaseTransitionSerializer(serializers.ModelSerializer):

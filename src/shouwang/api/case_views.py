@@ -13,10 +13,12 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from shouwang.api import case_serializers as s
 from shouwang.cases import lead_selectors, selectors, services, workflow
+from shouwang.cases.attachment_services import case_attachment_add
 from shouwang.cases.choices import ActingLevel, CaseState, CaseVerb
 from shouwang.cases.filters import CaseFilterSet
 from shouwang.cases.lead_filters import LeadFilterSet
@@ -168,6 +170,38 @@ class CaseViewSet(
         return Response(
             s.CaseTransitionSerializer(selectors.case_transitions(case=case), many=True).data
         )
+
+    @extend_schema(
+        methods=["get"],
+        summary=_("流程附件"),
+        responses={200: s.CaseAttachmentSerializer(many=True)},
+    )
+    @extend_schema(
+        methods=["post"],
+        summary=_("上传流程附件"),
+        description=_(
+            "multipart 上传签字的入户核实记录、评议会议记录或公示照片（JPG、PNG、PDF，"
+            "不超过 10 MB）。入户核实和结束公示前须上传的材料由政策参数决定。"
+        ),
+        request={"multipart/form-data": s.CaseAttachmentUploadSerializer},
+        responses={201: s.CaseAttachmentSerializer},
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        filter_backends=[],
+        pagination_class=None,
+        parser_classes=[MultiPartParser, FormParser],
+    )
+    def attachments(self, request, pk=None):
+        case = self.get_object()
+        if request.method == "GET":
+            rows = selectors.case_attachments(case=case)
+            return Response(s.CaseAttachmentSerializer(rows, many=True).data)
+        serializer = s.CaseAttachmentUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        attachment = case_attachment_add(actor=request.user, case=case, **serializer.validated_data)
+        return Response(s.CaseAttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
 
     def act(self, request, verb: str) -> Response:
         case = self.get_object()

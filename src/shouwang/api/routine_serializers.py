@@ -87,8 +87,9 @@ class MeetingCreateSerializer(serializers.Serializer):
         r"^20\d{2}(0[1-9]|1[0-2])$", label=_("会议月份"), help_text=_("YYYYMM，如 202611")
     )
     held_on = serializers.DateField(label=_("召开日期"))
-    attendees = serializers.CharField(label=_("参会人员"))
-    attendee_count = serializers.IntegerField(min_value=1, max_value=999, label=_("参会人数"))
+    attendees = serializers.CharField(
+        label=_("参会人员"), help_text=_("姓名用顿号或逗号分隔；参会人数按姓名统计")
+    )
     summary = serializers.CharField(required=False, allow_blank=True, default="")
     decisions = serializers.DictField(
         child=serializers.CharField(allow_blank=True),
@@ -103,9 +104,6 @@ class MeetingCreateSerializer(serializers.Serializer):
 class MeetingUpdateSerializer(serializers.Serializer):
     held_on = serializers.DateField(required=False, label=_("召开日期"))
     attendees = serializers.CharField(required=False, label=_("参会人员"))
-    attendee_count = serializers.IntegerField(
-        min_value=1, max_value=999, required=False, label=_("参会人数")
-    )
     summary = serializers.CharField(required=False, allow_blank=True, label=_("会议纪要"))
     decisions = serializers.DictField(
         child=serializers.CharField(allow_blank=True),

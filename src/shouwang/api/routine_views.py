@@ -22,6 +22,7 @@ from shouwang.cases import routine_selectors as sel
 from shouwang.cases import routine_services as services
 from shouwang.cases.models import Campaign, QuarterlyReview, VillageMeeting
 from shouwang.core.models import Division
+from shouwang.core.months import is_month
 from shouwang.registry.models import Household
 
 _MONTH = OpenApiParameter(
@@ -36,7 +37,7 @@ _RECORD_NOTE = _("由该村（社区）的村干部登记；每次登记记入�
 
 def _month_param(request, *, default_current: bool) -> str:
     value = request.query_params.get("month", "")
-    if value and not sel.is_month(value):
+    if value and not is_month(value):
         raise ValidationError({"month": [_("会议月份格式为 YYYYMM，例如 202611")]})
     return value or (sel.month_of(timezone.localdate()) if default_current else "")
 
@@ -109,7 +110,6 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             meeting=meeting,
             held_on=data.get("held_on", meeting.held_on),
             attendees=data.get("attendees", meeting.attendees),
-            attendee_count=data.get("attendee_count", meeting.attendee_count),
             summary=data.get("summary", meeting.summary),
             decisions=decisions,
         )

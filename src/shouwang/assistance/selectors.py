@@ -146,11 +146,15 @@ def household_proposals(
     return propose(household, members, rules, today=today, planned=planned)
 
 
-def delivered_measures(*, household: Household) -> QuerySet[PlanMeasure]:
-    """What the risk-elimination check counts: measures marked delivered."""
-    return PlanMeasure.objects.filter(
-        plan__household=household, status=MeasureStatus.DELIVERED
-    ).select_related("measure")
+def delivered_measure_names(*, household_ids: list[int]) -> dict[int, set[str]]:
+    """The names of the measures delivered to each of ``household_ids`` (one query)."""
+    names: dict[int, set[str]] = {}
+    rows = PlanMeasure.objects.filter(
+        plan__household_id__in=household_ids, status=MeasureStatus.DELIVERED
+    ).values_list("plan__household_id", "measure__name")
+    for household_id, name in rows:
+        names.setdefault(household_id, set()).add(name)
+    return names
 
 
 def household_plan_counts(*, household: Household) -> dict[str, int]:

@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from shouwang.cases.choices import AttachmentKind
 from shouwang.cases.models import Case, CaseAttachment, CaseTransition
 from shouwang.core.audit import audit_record, household_subject, model_snapshot, stored_actor
 from shouwang.core.choices import AuditAction
@@ -61,17 +62,19 @@ def case_attachment_add(
     actor: User | None,
     case: Case,
     file: UploadedFile,
-    title: str,
+    kind: str = AttachmentKind.OTHER,
+    title: str = "",
     transition: CaseTransition | None = None,
 ) -> CaseAttachment:
-    """File a scan or photo with a case, by a village, township or district user of its area."""
+    """File a scan or photo with a case, by a village, township or district user of its area.
+    The description defaults to the kind's name."""
     if not has_role(actor, REGISTRY_EDITORS):
         raise PermissionDenied(_("您的角色不能上传流程附件"))
     if not division_in_area(actor, case.village_id):
         raise PermissionDenied(_("该流程不在您的管辖范围内"))
-    title = title.strip()
-    if not title:
-        raise _refuse("title", _("请填写附件说明"))
+    if kind not in AttachmentKind.values:
+        raise _refuse("kind", _("请选择材料类型"))
+    title = title.strip() or str(AttachmentKind(kind).label)
     suffix = _check_file(file)
     if transition is not None and transition.case_id != case.pk:
         raise ApplicationError(_("所选步骤不属于该流程"))
@@ -81,6 +84,7 @@ def case_attachment_add(
         case=case,
         transition=transition,
         file=file,
+        kind=kind,
         title=title[:100],
         uploaded_by=stored_actor(actor),
     )

@@ -67,6 +67,15 @@ class ActingLevel(models.TextChoices):
     DISTRICT = "district", _("区县")
 
 
+class AttachmentKind(models.TextChoices):
+    """What a case's attachment is; some steps require one (``workflow.REQUIRED_ATTACHMENTS``)."""
+
+    VISIT_RECORD = "visit_record", _("入户核实记录（签字）")
+    REVIEW_MINUTES = "review_minutes", _("村级评议会议记录")
+    NOTICE_PHOTO = "notice_photo", _("公示照片")
+    OTHER = "other", _("其他材料")
+
+
 class ReviewResult(models.TextChoices):
     AGREED = "agreed", _("同意")
     DISAGREED = "disagreed", _("不同意")

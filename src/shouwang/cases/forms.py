@@ -12,14 +12,17 @@ from django.utils.translation import gettext_lazy as _
 
 from shouwang.cases import workflow
 from shouwang.cases.attachment_services import ALLOWED_TYPES, MAX_ATTACHMENT_BYTES
-from shouwang.cases.choices import CaseVerb, ReviewResult
+from shouwang.cases.choices import AttachmentKind, CaseKind
 from shouwang.cases.models import Case
 from shouwang.cases.records import (
+    INCOME_PARTS,
+    VISIT_FLAGS,
     HouseholdSource,
     StepRecordForm,
     record_form_class,
     record_form_options,
 )
+from shouwang.cases.selectors import latest_meeting_attendees, lead_risk_types
 from shouwang.core.models import User
 from shouwang.registry.choices import Ethnicity
 from shouwang.registry.forms import area_dropdowns, with_all_label
@@ -43,33 +46,53 @@ def _page_widgets(form: forms.Form) -> None:
             field.widget = forms.Textarea(attrs={"rows": 3, "maxlength": field.max_length})
 
 
-def step_form(
-    case: Case,
-    transition: workflow.Transition,
-    *,
-    data: QueryDict | None = None,
-    today: dt.date,
-) -> StepRecordForm:
-    """The record form of ``transition`` for ``case``, prefixed by its verb so that several
-    steps' forms live on one page."""
+def _user_name(user: User | None) -> str:
+    if user is None or not user.is_authenticated:
+        return ""
+    return user.display_name or user.username
+
+
+def step_initial(
+    case: Case, transition: workflow.Transition, *, actor: User | None, today: dt.date
+) -> dict[str, Any]:
+    """What a step's form starts with: what Shouwang already holds, so the cadre confirms it
+    rather than typing it again: today's date, the registry's incomes and flags, the
+    logged-in user as the visitor, and the village meeting's attendees for the review."""
     initial: dict[str, Any] = {name: today for name in TODAY_FIELDS}
-    if transition.verb == CaseVerb.REVIEW:
-        initial["result"] = ReviewResult.AGREED
-    elif transition.verb == CaseVerb.REVIEW_REJECT:
-        initial["result"] = ReviewResult.DISAGREED
-    if case.household is not None:
-        initial["member_count"] = case.household.member_count or None
-        initial["applicant_name"] = case.household.head_name
+    household = case.household
+    if household is not None:
+        initial["applicant_name"] = household.head_name
+        initial.update({name: getattr(household, name) for name in INCOME_PARTS})
+        initial.update({name: "yes" if getattr(household, name) else "no" for name in VISIT_FLAGS})
     else:
         # A household not yet in the registry is registered at the home visit, its head
         # named as on the lead (the lead's ID and phone numbers show masked, as placeholders).
         initial["applicant_name"] = initial["head_name"] = case.person_name
         initial["household_source"] = HouseholdSource.NEW
         initial["head_ethnicity"] = Ethnicity.HAN
+    if transition.record == workflow.Record.HOME_VISIT:
+        initial["visitors"] = _user_name(actor)
+        if case.kind == CaseKind.IDENTIFICATION and case.lead is not None:
+            initial["proposed_risk_types"] = lead_risk_types(case.lead)
+    elif transition.record == workflow.Record.VILLAGE_REVIEW:
+        initial["attendees"] = latest_meeting_attendees(village=case.village, before=today)
+    return initial
+
+
+def step_form(
+    case: Case,
+    transition: workflow.Transition,
+    *,
+    data: QueryDict | None = None,
+    today: dt.date,
+    actor: User | None = None,
+) -> StepRecordForm:
+    """The record form of ``transition`` for ``case``, prefixed by its verb so that several
+    steps' forms live on one page."""
     form = record_form_class(case.kind, transition)(
         data,
         prefix=transition.verb,
-        initial=initial,
+        initial=step_initial(case, transition, actor=actor, today=today),
         **record_form_options(case, transition),
     )
     _page_widgets(form)
@@ -87,11 +110,12 @@ def unprefixed(form: forms.Form, data: QueryDict) -> QueryDict:
 
 
 class AttachmentForm(forms.Form):
+    kind = forms.ChoiceField(label=_("材料类型"), choices=AttachmentKind.choices)
     title = forms.CharField(
         label=_("附件说明"),
         max_length=100,
-        help_text=_("例如：入户核实签字表、评议会议记录、公示照片"),
-        error_messages={"required": _("请填写附件说明")},
+        required=False,
+        help_text=_("可不填，默认为材料类型"),
     )
     file = forms.FileField(
         label=_("文件"),

@@ -138,17 +138,24 @@ def application_status(*, tracking_code: str) -> ApplicationStatus | None:
         .first()
     )
     if case is None:
-        stage = PublicStage.CLOSED if lead.status == LeadStatus.CLOSED else PublicStage.RECEIVED
-        return ApplicationStatus(received_on=received_on, stage=stage)
+        if lead.status == LeadStatus.CLOSED:
+            return ApplicationStatus(received_on=received_on, stage=PublicStage.CLOSED)
+        # The household has applied (with its pledge): screening and the application are
+        # behind it, and its case will start at the home visit (see services.case_open).
+        return _at_step(received_on, PublicStage.RECEIVED, CaseState.VERIFICATION)
     if case.state == CaseState.APPROVED:
         return ApplicationStatus(received_on=received_on, stage=PublicStage.APPROVED)
     if case.state in (CaseState.REJECTED, CaseState.WITHDRAWN):
         return ApplicationStatus(received_on=received_on, stage=PublicStage.NOT_APPROVED)
-    index = workflow.step_index(case.kind, case.state)
-    steps = workflow.STEPS[case.kind]
+    return _at_step(received_on, PublicStage.IN_PROGRESS, case.state)
+
+
+def _at_step(received_on: dt.date, stage: str, state: str) -> ApplicationStatus:
+    index = workflow.step_index(CaseKind.IDENTIFICATION, state)
+    steps = workflow.STEPS[CaseKind.IDENTIFICATION]
     return ApplicationStatus(
         received_on=received_on,
-        stage=PublicStage.IN_PROGRESS,
+        stage=stage,
         step_number=None if index is None else index + 1,
         step_count=len(steps),
         step_label="" if index is None else steps[index][0],

@@ -211,6 +211,12 @@ class CaseAttachment(BaseModel):
         related_name="attachments",
     )
     file = models.FileField(_("文件"), upload_to=_attachment_path)
+    kind = models.CharField(
+        _("材料类型"),
+        max_length=16,
+        choices=c.AttachmentKind.choices,
+        default=c.AttachmentKind.OTHER,
+    )
     title = models.CharField(_("说明"), max_length=100)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -8,6 +8,7 @@ Names match ``workflow.Record``; each form's ``as_record`` gives the JSON-safe d
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -17,11 +18,12 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from shouwang.cases.choices import CaseKind, ReviewResult
+from shouwang.cases.choices import CaseKind
 from shouwang.cases.workflow import Record, Transition
 from shouwang.core import crypto
 from shouwang.core.idnumber import IdNumberError, parse_id_number
 from shouwang.registry.choices import (
+    RISK_REGISTRY_FLAGS,
     DisabilityGrade,
     Education,
     EliminationMethod,
@@ -149,6 +151,13 @@ HEAD_REQUIRED = {
 
 
 PLEASE_CHOOSE = _("请选择")
+SECURE_CHOICES = [("yes", _("是，有保障")), ("no", _("否，仍无保障"))]
+#: The registry flags a home visit may confirm.
+VISIT_FLAGS = tuple(dict.fromkeys(RISK_REGISTRY_FLAGS.values()))
+
+
+def _yes(value: Any) -> bool:
+    return value in (True, "yes", "true", "True", "1", 1)
 
 
 def _choices(choices: list[tuple[str, str]], blank: Any = PLEASE_CHOOSE) -> list[tuple[str, Any]]:
@@ -170,8 +179,14 @@ class HomeVisitRecord(StepRecordForm):
     use_required_attribute = False
 
     visited_on = forms.DateField(label=_("核实日期"))
-    visitors = forms.CharField(label=_("核实人员"), max_length=200)
-    member_count = forms.IntegerField(label=_("家庭人口"), min_value=1, max_value=50)
+    visitors = forms.CharField(label=_("核实人员"), max_length=200, help_text=_("多人用顿号分隔"))
+    member_count = forms.IntegerField(
+        label=_("家庭人口"),
+        min_value=1,
+        max_value=50,
+        required=False,
+        help_text=_("该户尚未建档时填写；已建档的户按农户档案中的成员计算"),
+    )
     wage_income = forms.DecimalField(label=_("工资性收入（元）"), **MONEY)
     operating_income = forms.DecimalField(label=_("生产经营性收入（元）"), **MONEY)
     property_income = forms.DecimalField(label=_("财产性收入（元）"), **MONEY)
@@ -183,11 +198,22 @@ class HomeVisitRecord(StepRecordForm):
         **MONEY,
     )
     findings = forms.CharField(label=_("核实情况"), max_length=4000)
-    proposed_category = forms.ChoiceField(
-        label=_("拟定监测类别"), choices=[("", "—"), *MonitoringCategory.choices], required=False
+    # Risk flags the registry holds, confirmed at an elimination visit ("flags" below).
+    housing_secure = forms.TypedChoiceField(
+        label=_("住房安全有保障"),
+        choices=SECURE_CHOICES,
+        coerce=_yes,
+        widget=forms.RadioSelect,
+        required=False,
+        help_text=_("风险消除入户核实时确认；保存后更新农户档案"),
     )
-    proposed_risk_types = forms.MultipleChoiceField(
-        label=_("拟定风险类型"), choices=RiskType.choices, required=False
+    drinking_water_secure = forms.TypedChoiceField(
+        label=_("饮水安全有保障"),
+        choices=SECURE_CHOICES,
+        coerce=_yes,
+        widget=forms.RadioSelect,
+        required=False,
+        help_text=_("风险消除入户核实时确认；保存后更新农户档案"),
     )
     # A household not yet in the registry.
     household_source = forms.ChoiceField(
@@ -233,12 +259,26 @@ class HomeVisitRecord(StepRecordForm):
         registering: bool = False,
         known_id_number: str = "",
         known_phone: str = "",
+        member_count: int | None = None,
+        flags: tuple[str, ...] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.registering = registering
         self.known_id_number = known_id_number
         self.known_phone = known_phone
+        #: A registered household's size is its members in the registry: not asked again.
+        self.registered_member_count = member_count
+        if member_count is not None:
+            del self.fields["member_count"]
+        else:
+            self.fields["member_count"].required = True
+        for name in VISIT_FLAGS:
+            if name in flags:
+                self.fields[name].required = True
+                self.fields[name].error_messages["required"] = _("请按入户所见确认")
+            else:
+                del self.fields[name]
         if not registering:
             for name in (*REGISTRATION_FIELDS, *HEAD_FIELDS):
                 del self.fields[name]
@@ -320,15 +360,16 @@ class HomeVisitRecord(StepRecordForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        if all(data.get(p) is not None for p in INCOME_PARTS) and data.get("member_count"):
+        size = self.registered_member_count or data.get("member_count")
+        if all(data.get(p) is not None for p in INCOME_PARTS) and size:
             income = sum(data[p] for p in INCOME_PARTS[:4]) - data["productive_expenses"]
+            data["member_count"] = size
             data["net_income"] = income
-            data["per_capita_net_income"] = (income / data["member_count"]).quantize(
-                Decimal("0.01")
-            )
-            # The figure compared with the monitoring line: income less compliant spending.
+            data["per_capita_net_income"] = (income / size).quantize(Decimal("0.01"))
+            # The figure compared with the monitoring line: income less compliant spending,
+            # as Household.per_capita_after_spending computes it from the same fields.
             data["per_capita_after_spending"] = (
-                (income - data["compliant_out_of_pocket"]) / data["member_count"]
+                (income - data["compliant_out_of_pocket"]) / size
             ).quantize(Decimal("0.01"))
         if self.registering and data.get("household_source") == HouseholdSource.NEW:
             health, grade = data.get("head_health_status"), data.get("head_disability_grade")
@@ -380,6 +421,15 @@ class HomeVisitRecord(StepRecordForm):
 
 
 class HomeVisitIdentificationRecord(HomeVisitRecord):
+    """An identification's visit also proposes the category and the risk types."""
+
+    proposed_category = forms.ChoiceField(
+        label=_("拟定监测类别"), choices=[("", "—"), *MonitoringCategory.choices], required=False
+    )
+    proposed_risk_types = forms.MultipleChoiceField(
+        label=_("拟定风险类型"), choices=RiskType.choices, required=False
+    )
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if not data.get("proposed_category"):
@@ -389,16 +439,40 @@ class HomeVisitIdentificationRecord(HomeVisitRecord):
         return data
 
 
+#: A village review needs at least this many participants.
+MIN_REVIEW_ATTENDEES = 3
+
+
+def attendee_names(text: str) -> list[str]:
+    """The people a list of attendees names, split at 、，,；; and line breaks."""
+    return [name for name in re.split(r"[、，,；;\s]+", text or "") if name]
+
+
 class VillageReviewRecord(StepRecordForm):
+    """The village's democratic review. Agreeing or not is the button pressed (评议通过 or
+    评议未通过), and the number of participants is counted from their names."""
+
     met_on = forms.DateField(label=_("评议日期"))
     attendees = forms.CharField(
         label=_("参会人员"),
         max_length=2000,
-        help_text=_("村“两委”成员、驻村工作队、党员和村民代表等，用顿号或逗号分隔"),
+        help_text=_("村“两委”成员、驻村工作队、党员和村民代表等的姓名，用顿号或逗号分隔"),
     )
-    attendee_count = forms.IntegerField(label=_("参会人数"), min_value=3, max_value=500)
-    result = forms.ChoiceField(label=_("评议结果"), choices=ReviewResult.choices)
     note = forms.CharField(label=_("评议意见"), max_length=4000)
+
+    def clean_attendees(self) -> str:
+        names = attendee_names(self.cleaned_data["attendees"])
+        if len(names) < MIN_REVIEW_ATTENDEES:
+            raise ValidationError(
+                _("村级评议至少 %(n)d 人参加，请逐一填写参会人员姓名（已填 %(m)d 人）")
+                % {"n": MIN_REVIEW_ATTENDEES, "m": len(names)}
+            )
+        return "、".join(names)
+
+    def as_record(self) -> dict[str, Any]:
+        record = super().as_record()
+        record["attendee_count"] = len(attendee_names(record["attendees"]))
+        return record
 
 
 class ObjectionRecord(StepRecordForm):
@@ -428,7 +502,8 @@ class RequiredReasonRecord(StepRecordForm):
 RECORD_FORMS: dict[str, type[StepRecordForm]] = {
     Record.APPLICATION: ApplicationRecord,
     Record.NOMINATION: NominationRecord,
-    Record.HOME_VISIT: HomeVisitRecord,
+    # The identification's visit: its fields are a superset of the elimination's.
+    Record.HOME_VISIT: HomeVisitIdentificationRecord,
     Record.VILLAGE_REVIEW: VillageReviewRecord,
     Record.OBJECTION: ObjectionRecord,
     Record.OPINION: OpinionRecord,
@@ -438,11 +513,25 @@ RECORD_FORMS: dict[str, type[StepRecordForm]] = {
 }
 
 
+def visit_flags(case: Any) -> tuple[str, ...]:
+    """The registry flags an elimination visit confirms: those of the household's identified
+    risks, and any that says the household is not secure."""
+    household = case.household
+    if case.kind != CaseKind.ELIMINATION or household is None:
+        return ()
+    wanted = {RISK_REGISTRY_FLAGS[r] for r in household.risk_types if r in RISK_REGISTRY_FLAGS}
+    wanted |= {name for name in VISIT_FLAGS if not getattr(household, name)}
+    return tuple(name for name in VISIT_FLAGS if name in wanted)
+
+
 def record_form_options(case: Any, transition: Transition) -> dict[str, Any]:
-    """What a record form needs to know of ``case`` besides the posted data: whether the
-    home visit registers the household, and the lead's masked numbers it may fall back on."""
-    if transition.record != Record.HOME_VISIT or case.household_id is not None:
+    """What a record form needs to know of ``case`` besides the posted data: for the home
+    visit of a registered household its size and the flags to confirm; of one not yet
+    registered, that it registers the household, and the lead's masked numbers."""
+    if transition.record != Record.HOME_VISIT:
         return {}
+    if case.household_id is not None:
+        return {"member_count": case.household.member_count or None, "flags": visit_flags(case)}
     lead = case.lead
     return {
         "registering": True,
@@ -454,6 +543,6 @@ def record_form_options(case: Any, transition: Transition) -> dict[str, Any]:
 def record_form_class(kind: str, transition: Transition) -> type[StepRecordForm]:
     """The form ``transition`` records with in a case of ``kind``: an identification's home
     visit must also propose the category and risk types."""
-    if transition.record == Record.HOME_VISIT and kind == CaseKind.IDENTIFICATION:
-        return HomeVisitIdentificationRecord
+    if transition.record == Record.HOME_VISIT and kind == CaseKind.ELIMINATION:
+        return HomeVisitRecord
     return RECORD_FORMS[transition.record]

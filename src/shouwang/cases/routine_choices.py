@@ -11,7 +11,7 @@ class AgendaKind(models.TextChoices):
     NEW_LEADS = "new_leads", _("新发现的风险线索")
     OPEN_CASES = "open_cases", _("在办的识别/消除流程")
     ALERTS = "alerts", _("未处理的部门比对预警")
-    ELIMINATIONS_DUE = "eliminations_due", _("已满监测期、可研究风险消除的监测对象")
+    ELIMINATIONS_DUE = "eliminations_due", _("满足风险消除条件、可研究提名的监测对象")
     OVERDUE_MEASURES = "overdue_measures", _("逾期帮扶措施")
     # The plan asks for the meeting even when nothing is new: the monitor reports.
     MONITOR_REPORT = "monitor_report", _("监测员监测工作汇报")

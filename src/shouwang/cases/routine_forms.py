@@ -11,12 +11,14 @@ from django.utils.translation import gettext_lazy as _
 
 from shouwang.cases import routine_selectors as sel
 from shouwang.cases.routine_choices import (
+    AgendaKind,
     CheckResult,
     MemberAdditionReason,
     MemberRemovalReason,
 )
 from shouwang.cases.routine_services import MemberAddition, MemberRemoval
 from shouwang.core.exceptions import ApplicationError
+from shouwang.core.months import is_month
 from shouwang.registry import choices as rc
 from shouwang.registry.models import Member
 
@@ -28,7 +30,7 @@ def _date_input() -> forms.DateInput:
 def parse_month(value: str | None) -> str:
     """``YYYY-MM`` (the month input) or ``YYYYMM`` as ``YYYYMM``; "" when neither."""
     text = (value or "").strip().replace("-", "")
-    return text if sel.is_month(text) else ""
+    return text if is_month(text) else ""
 
 
 def recent_quarters(today: dt.date, count: int = 8) -> list[tuple[str, str]]:
@@ -64,11 +66,10 @@ def decision_field_name(kind: str) -> str:
 
 class MeetingForm(forms.Form):
     held_on = forms.DateField(label=_("召开日期"), widget=_date_input())
-    attendee_count = forms.IntegerField(label=_("参会人数"), min_value=1, max_value=999)
     attendees = forms.CharField(
         label=_("参会人员"),
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("如：村支书、村主任、驻村第一书记、监测员、村民小组长"),
+        help_text=_("参会人员姓名，用顿号或逗号分隔；人数按姓名自动统计。已按上次会议填好，请核对"),
     )
     summary = forms.CharField(
         label=_("会议纪要"), required=False, widget=forms.Textarea(attrs={"rows": 3})
@@ -78,10 +79,17 @@ class MeetingForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.agenda = agenda
         for entry in agenda:
+            # As the service decides: an item with something in it, and the monitor's
+            # report, need the meeting's decision; an empty item reads "无".
+            needed = bool(entry.count) or entry.kind == AgendaKind.MONITOR_REPORT
             self.fields[decision_field_name(entry.kind)] = forms.CharField(
                 label=_("研究意见"),
-                required=False,
+                required=needed,
                 widget=forms.Textarea(attrs={"rows": 2}),
+                help_text="" if needed else _("本项无内容，可不填（记为“无”）"),
+                error_messages={
+                    "required": _("请填写“%(item)s”的研究意见") % {"item": entry.label}
+                },
             )
 
     def decisions(self) -> dict[str, str]:

@@ -20,6 +20,7 @@ from shouwang.assistance.choices import OPEN_MEASURE_STATUSES
 from shouwang.assistance.models import PlanMeasure
 from shouwang.cases import workflow
 from shouwang.cases.choices import CaseKind, LeadStatus
+from shouwang.cases.criteria import elimination_criteria_many
 from shouwang.cases.models import (
     Campaign,
     CampaignCheck,
@@ -38,6 +39,7 @@ from shouwang.core.jurisdiction import (
     visible_divisions,
 )
 from shouwang.core.models import Division, User
+from shouwang.core.months import month_label
 from shouwang.policy.models import PolicyValue
 from shouwang.registry.choices import MonitoringStatus
 from shouwang.registry.models import Household
@@ -83,14 +85,6 @@ def month_last_day(month: str) -> dt.date:
 def month_shift(month: str, months: int) -> str:
     index = int(month[:4]) * 12 + int(month[4:]) - 1 + months
     return f"{index // 12:04d}{index % 12 + 1:02d}"
-
-
-def month_label(month: str) -> str:
-    return _("%(y)s年%(m)d月") % {"y": month[:4], "m": int(month[4:])}
-
-
-def is_month(value: str) -> bool:
-    return len(value) == 6 and value.isdigit() and 1 <= int(value[4:]) <= 12 and value[:2] == "20"
 
 
 def quarter_of(day: dt.date) -> str:
@@ -282,6 +276,8 @@ def meeting_agenda(*, village: Division, month: str, held_on: dt.date) -> list[A
     leads = (
         Lead.objects.filter(division=village, received_on__gte=since, received_on__lte=held_on)
         .exclude(status=LeadStatus.MERGED)
+        # A lead whose case runs is on the agenda once, under the open cases.
+        .exclude(cases__state__in=workflow.OPEN_STATES)
         .select_related("household")
         .order_by("received_on", "id")
     )
@@ -364,17 +360,20 @@ def meeting_agenda(*, village: Division, month: str, held_on: dt.date) -> list[A
         .order_by("identified_month", "household_number")
     )
     eliminations = AgendaEntry(AgendaKind.ELIMINATIONS_DUE)
-    for household in due:
+    due = list(due.select_related("village"))
+    criteria = elimination_criteria_many(due, today=held_on)
+    # Only those meeting every criterion: the meeting studies whom it may nominate.
+    for household in (h for h in due if all(c.met for c in criteria[h.pk])):
         eliminations.details.append(
             {
                 "type": "household",
                 "id": household.pk,
                 "household_id": household.pk,
-                "text": _("%(who)s：%(category)s，%(month)s 纳入监测，人均纯收入 %(income)s 元")
+                "text": _("%(who)s：%(category)s，%(month)s纳入监测，人均纯收入 %(income)s 元")
                 % {
                     "who": _who(household),
                     "category": household.get_monitoring_category_display(),
-                    "month": household.identified_month,
+                    "month": month_label(household.identified_month),
                     "income": household.per_capita_net_income.quantize(Decimal("0.01")),
                 },
             }

@@ -28,6 +28,7 @@ from shouwang.cases.models import (
     QuarterlyReview,
     VillageMeeting,
 )
+from shouwang.cases.records import attendee_names
 from shouwang.cases.routine_choices import (
     AgendaKind,
     CheckResult,
@@ -39,6 +40,7 @@ from shouwang.core.choices import AuditAction, DivisionLevel
 from shouwang.core.exceptions import ApplicationError, PermissionDenied
 from shouwang.core.jurisdiction import division_in_area, has_role
 from shouwang.core.models import Division, User
+from shouwang.core.months import is_month, month_label
 from shouwang.registry import choices as rc
 from shouwang.registry.models import Household
 from shouwang.registry.services import member_create, member_delete, member_update
@@ -61,18 +63,14 @@ def _error_text(exc: ValidationError) -> str:
 # --- monthly meeting ---------------------------------------------------------------------
 
 
-def _check_meeting_fields(
-    *, month: str, held_on: dt.date, attendees: str, attendee_count: int, today: dt.date
-) -> None:
+def _check_meeting_fields(*, month: str, held_on: dt.date, attendees: str, today: dt.date) -> None:
     errors: dict[str, list[str]] = {}
     if not (sel.month_first_day(month) <= held_on <= sel.month_last_day(month)):
-        errors["held_on"] = [_("召开日期应在%(month)s内") % {"month": sel.month_label(month)}]
+        errors["held_on"] = [_("召开日期应在%(month)s内") % {"month": month_label(month)}]
     elif held_on > today:
         errors["held_on"] = [_("召开日期不能晚于今天")]
-    if not attendees.strip():
+    if not attendee_names(attendees):
         errors["attendees"] = [_("请填写参会人员")]
-    if attendee_count < 1:
-        errors["attendee_count"] = [_("参会人数至少 1 人")]
     if errors:
         raise ApplicationError(next(iter(errors.values()))[0], extra={"errors": errors})
 
@@ -110,29 +108,28 @@ def meeting_create(
     month: str,
     held_on: dt.date,
     attendees: str,
-    attendee_count: int,
     decisions: dict[str, str],
     summary: str = "",
     today: dt.date | None = None,
 ) -> VillageMeeting:
-    """Record a village's monthly meeting with the agenda Shouwang fills in now."""
+    """Record a village's monthly meeting with the agenda Shouwang fills in now; the number
+    of attendees is counted from their names."""
     _require_recorder(actor, village.code, _("村月工作会议"))
     if village.level != DivisionLevel.VILLAGE:
         raise ApplicationError(_("月工作会议按行政村（社区）登记"))
-    if not sel.is_month(month):
+    if not is_month(month):
         raise ApplicationError(_("会议月份格式为 YYYYMM，例如 202611"))
     today = today or timezone.localdate()
     _check_meeting_fields(
         month=month,
         held_on=held_on,
         attendees=attendees,
-        attendee_count=attendee_count,
         today=today,
     )
     if VillageMeeting.objects.filter(village=village, month=month).exists():
         raise ApplicationError(
             _("%(village)s%(month)s的工作会议已登记")
-            % {"village": village.name, "month": sel.month_label(month)}
+            % {"village": village.name, "month": month_label(month)}
         )
     agenda = sel.meeting_agenda(village=village, month=month, held_on=held_on)
     texts = _decisions_for(agenda, decisions)
@@ -140,8 +137,8 @@ def meeting_create(
         village=village,
         month=month,
         held_on=held_on,
-        attendees=attendees.strip(),
-        attendee_count=attendee_count,
+        attendees="、".join(attendee_names(attendees)),
+        attendee_count=len(attendee_names(attendees)),
         summary=summary.strip(),
         recorded_by=stored_actor(actor),
     )
@@ -153,7 +150,7 @@ def meeting_create(
     except IntegrityError:
         raise ApplicationError(
             _("%(village)s%(month)s的工作会议已登记")
-            % {"village": village.name, "month": sel.month_label(month)}
+            % {"village": village.name, "month": month_label(month)}
         ) from None
     MeetingItem.objects.bulk_create(
         MeetingItem(
@@ -183,7 +180,6 @@ def meeting_update(
     meeting: VillageMeeting,
     held_on: dt.date,
     attendees: str,
-    attendee_count: int,
     decisions: dict[str, str],
     summary: str = "",
     today: dt.date | None = None,
@@ -197,7 +193,6 @@ def meeting_update(
         month=meeting.month,
         held_on=held_on,
         attendees=attendees,
-        attendee_count=attendee_count,
         today=today,
     )
     items = list(meeting.items.order_by("position"))
@@ -205,8 +200,8 @@ def meeting_update(
     texts = _decisions_for(agenda, decisions)
     before = {**model_snapshot(meeting), "items": _meeting_audit_items(meeting)}
     meeting.held_on = held_on
-    meeting.attendees = attendees.strip()
-    meeting.attendee_count = attendee_count
+    meeting.attendees = "、".join(attendee_names(attendees))
+    meeting.attendee_count = len(attendee_names(attendees))
     meeting.summary = summary.strip()
     meeting.full_clean(validate_constraints=False)
     meeting.save()

@@ -30,8 +30,10 @@ from shouwang.cases.routine_forms import (
     parse_month,
     recent_quarters,
 )
+from shouwang.cases.selectors import latest_meeting_attendees
 from shouwang.core.exceptions import ApplicationError, PermissionDenied
 from shouwang.core.models import Division
+from shouwang.core.months import month_label
 from shouwang.core.views import roles_only
 from shouwang.registry.models import Household
 
@@ -66,7 +68,7 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
     context = {
         "month": month,
         "month_input": f"{month[:4]}-{month[4:]}",
-        "month_label": sel.month_label(month),
+        "month_label": month_label(month),
         "previous_month": sel.month_shift(month, -1),
         "next_month": sel.month_shift(month, 1) if month < sel.month_of(today) else "",
         "meetings": meetings,
@@ -107,7 +109,11 @@ def meeting_create(request: HttpRequest) -> HttpResponse:
     form = MeetingForm(
         request.POST or None,
         agenda=agenda,
-        initial={"held_on": held_on},
+        # Mostly the same people as last time: the cadre corrects the list, not retypes it.
+        initial={
+            "held_on": held_on,
+            "attendees": latest_meeting_attendees(village=village, before=today),
+        },
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -117,7 +123,6 @@ def meeting_create(request: HttpRequest) -> HttpResponse:
                 month=month,
                 held_on=form.cleaned_data["held_on"],
                 attendees=form.cleaned_data["attendees"],
-                attendee_count=form.cleaned_data["attendee_count"],
                 summary=form.cleaned_data["summary"],
                 decisions=form.decisions(),
             )
@@ -127,14 +132,14 @@ def meeting_create(request: HttpRequest) -> HttpResponse:
             add_service_error(form, exc, MeetingForm.renames())
         else:
             messages.success(
-                request, _("已登记%(month)s工作会议。") % {"month": sel.month_label(month)}
+                request, _("已登记%(month)s工作会议。") % {"month": month_label(month)}
             )
             return redirect("routines:meeting_detail", pk=meeting.pk)
     context = {
         "form": form,
         "village": village,
         "month": month,
-        "month_label": sel.month_label(month),
+        "month_label": month_label(month),
         "due_on": sel.meeting_due_on(month, village.code),
         "quiet": sel.agenda_is_quiet(agenda),
         "editing": None,
@@ -163,7 +168,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "meeting": meeting,
         "items": list(meeting.items.all()),
-        "month_label": sel.month_label(meeting.month),
+        "month_label": month_label(meeting.month),
         "due_on": due_on,
         "late": meeting.held_on > due_on,
         "can_edit": sel.can_record_routines(request.user),
@@ -179,7 +184,6 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
     initial = {
         "held_on": meeting.held_on,
         "attendees": meeting.attendees,
-        "attendee_count": meeting.attendee_count,
         "summary": meeting.summary,
         **{f"decision_{i.kind}": i.decision for i in items},
     }
@@ -191,7 +195,6 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 meeting=meeting,
                 held_on=form.cleaned_data["held_on"],
                 attendees=form.cleaned_data["attendees"],
-                attendee_count=form.cleaned_data["attendee_count"],
                 summary=form.cleaned_data["summary"],
                 decisions=form.decisions(),
             )
@@ -206,7 +209,7 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form,
         "village": meeting.village,
         "month": meeting.month,
-        "month_label": sel.month_label(meeting.month),
+        "month_label": month_label(meeting.month),
         "due_on": sel.meeting_due_on(meeting.month, meeting.village_id),
         "quiet": sel.agenda_is_quiet(agenda),
         "editing": meeting,

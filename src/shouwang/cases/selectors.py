@@ -13,8 +13,9 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 
 from shouwang.cases import workflow
 from shouwang.cases.choices import CaseState
+from shouwang.cases.criteria import Criterion, elimination_criteria_many
 from shouwang.cases.deadlines import NEAR_DAYS
-from shouwang.cases.models import Case, CaseAttachment, CaseTransition
+from shouwang.cases.models import Case, CaseAttachment, CaseTransition, Lead, VillageMeeting
 from shouwang.core.choices import DivisionLevel
 from shouwang.core.jurisdiction import REGISTRY_EDITORS, area_q, division_in_area, has_role
 from shouwang.core.models import Division, User
@@ -71,9 +72,7 @@ def open_cases(*, actor: User | None) -> QuerySet[Case]:
 
 def cases_near_or_overdue(*, actor: User | None, today: dt.date) -> QuerySet[Case]:
     """Open cases due within NEAR_DAYS of ``today`` or already past their limit."""
-    return open_cases(actor=actor).filter(
-        next_due_on__lte=today + dt.timedelta(days=NEAR_DAYS)
-    )
+    return open_cases(actor=actor).filter(next_due_on__lte=today + dt.timedelta(days=NEAR_DAYS))
 
 
 @dataclass(frozen=True)
@@ -156,3 +155,49 @@ def household_open_case(*, household: Household) -> Case | None:
         .order_by("id")
         .first()
     )
+
+
+def latest_meeting_attendees(*, village: Division, before: dt.date) -> str:
+    """Who attended the village's latest monthly meeting up to ``before``: a village review
+    is usually held by the same people, so its form starts with them."""
+    return (
+        VillageMeeting.objects.filter(village=village, held_on__lte=before)
+        .order_by("-held_on", "-id")
+        .values_list("attendees", flat=True)
+        .first()
+        or ""
+    )
+
+
+def lead_risk_types(lead: Lead) -> list[str]:
+    """The risk types the lead's alerts point at (its own and those of leads merged into
+    it), as the identification's first proposal."""
+    risks = Lead.objects.filter(
+        Q(pk=lead.pk) | Q(merged_into_id=lead.pk), alert__isnull=False
+    ).values_list("alert__risk_type", flat=True)
+    return sorted({r for r in risks if r})
+
+
+@dataclass(frozen=True)
+class EliminationCandidate:
+    household: Household
+    criteria: list[Criterion]
+
+    @property
+    def ready(self) -> bool:
+        return all(c.met for c in self.criteria)
+
+    @property
+    def unmet(self) -> list[Criterion]:
+        return [c for c in self.criteria if not c.met]
+
+
+def elimination_candidate_rows(
+    *, actor: User | None, today: dt.date, ready_only: bool = False
+) -> list[EliminationCandidate]:
+    """The area's candidates with their criteria (a fixed number of queries for the whole
+    list); ``ready_only`` keeps those meeting every criterion."""
+    households = list(elimination_candidates(actor=actor))
+    criteria = elimination_criteria_many(households, today=today)
+    rows = [EliminationCandidate(h, criteria[h.pk]) for h in households]
+    return [r for r in rows if r.ready] if ready_only else rows

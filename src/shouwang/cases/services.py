@@ -9,6 +9,7 @@ row, all in one transaction.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import secrets
 from dataclasses import dataclass
@@ -24,18 +25,25 @@ from django.utils.translation import gettext as _
 from shouwang.cases import workflow
 from shouwang.cases.choices import (
     ActingLevel,
+    AttachmentKind,
     CaseKind,
     CaseVerb,
     LeadChannel,
     LeadStatus,
     ReviewResult,
 )
-from shouwang.cases.criteria import elimination_criteria
+from shouwang.cases.criteria import (
+    Criterion,
+    case_income,
+    elimination_criteria,
+    verified_income,
+)
 from shouwang.cases.deadlines import add_days, add_working_days
 from shouwang.cases.models import Case, CaseTransition, Lead
 from shouwang.cases.records import (
     HEAD_FIELDS,
     INCOME_PARTS,
+    VISIT_FLAGS,
     HouseholdLink,
     HouseholdRegistration,
     HouseholdSource,
@@ -437,18 +445,7 @@ def _validate(case: Case, transition: workflow.Transition, data: dict[str, Any])
     problems otherwise."""
     form = record_form_class(case.kind, transition)(data, **record_form_options(case, transition))
     if form.is_valid():
-        record = form.cleaned_data
-        wanted = {
-            CaseVerb.REVIEW: ReviewResult.AGREED,
-            CaseVerb.REVIEW_REJECT: ReviewResult.DISAGREED,
-        }
-        if transition.verb in wanted and record["result"] != wanted[transition.verb]:
-            form.add_error(
-                "result",
-                _("评议结果与所选操作不一致：同意则公示，不同意则选择“村级评议未通过”"),
-            )
-        if not form.errors:
-            return form
+        return form
     errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
     raise ApplicationError(next(iter(errors.values()))[0], extra={"errors": errors})
 
@@ -483,7 +480,12 @@ def case_act(
         )
     form = _validate(case, transition, data or {})
     today = today or timezone.localdate()
-    problem = guard_problem(case, transition, today)
+    problem = guard_problem(
+        case,
+        transition,
+        today,
+        visit=form.cleaned_data if transition.verb == CaseVerb.VERIFY else None,
+    )
     if problem is not None:
         raise problem
     return _step(
@@ -502,12 +504,41 @@ def _level_text(level: str | None) -> str:
     return _("%(level)s工作人员") % {"level": ActingLevel(level).label}
 
 
+def case_criteria(
+    case: Case, today: dt.date, *, visit: dict[str, Any] | None = None
+) -> list[Criterion]:
+    """The elimination criteria of ``case``'s household judged on the case's own figures:
+    the visit being recorded (its income and the flags it confirms), else the case's last
+    verified income, else the registry's."""
+    household = case.household
+    if visit is None:
+        return elimination_criteria(household, today=today, income=case_income(case))
+    seen = copy.copy(household)
+    for name in VISIT_FLAGS:
+        if name in visit:
+            setattr(seen, name, visit[name])
+    return elimination_criteria(
+        seen, today=today, income=verified_income(visit["per_capita_after_spending"])
+    )
+
+
 def guard_problem(
-    case: Case, transition: workflow.Transition, today: dt.date
+    case: Case,
+    transition: workflow.Transition,
+    today: dt.date,
+    *,
+    visit: dict[str, Any] | None = None,
 ) -> ApplicationError | None:
     """Why ``transition`` cannot be taken on ``today`` (the notice runs, criteria unmet), as
-    the error ``case_act`` would raise; None when its guards hold."""
+    the error ``case_act`` would raise; None when its guards hold. The home visit's criteria
+    are judged on what it records (``visit``): before it is filled in, nothing blocks it."""
     for guard in transition.guards:
+        if (
+            guard == workflow.Guard.CRITERIA_MET
+            and transition.verb == CaseVerb.VERIFY
+            and not visit
+        ):
+            continue
         if guard == workflow.Guard.NOTICE_OVER:
             if case.notice_ends_on is None or today <= case.notice_ends_on:
                 return ApplicationError(
@@ -515,14 +546,45 @@ def guard_problem(
                     % {"end": case.notice_ends_on}
                 )
         elif guard == workflow.Guard.CRITERIA_MET:
-            unmet = [c for c in elimination_criteria(case.household, today=today) if not c.met]
+            unmet = [c for c in case_criteria(case, today, visit=visit) if not c.met]
             if unmet:
                 return ApplicationError(
                     _("风险消除条件未满足：%(items)s")
-                    % {"items": "；".join(str(c.label) for c in unmet)},
-                    extra={"errors": {"criteria": [str(c.label) for c in unmet]}},
+                    % {"items": "；".join(f"{c.label}（{c.detail}）" for c in unmet)},
+                    extra={"errors": {"criteria": [f"{c.label}：{c.detail}" for c in unmet]}},
                 )
-    return None
+    return attachments_missing(case, transition)
+
+
+def attachments_missing(case: Case, transition: workflow.Transition) -> ApplicationError | None:
+    """The step's required attachments (a policy value per province) not yet uploaded while
+    the case is at this step, as the refusal; None when all are there."""
+    wanted = [
+        kind
+        for verb, kind, parameter in workflow.REQUIRED_ATTACHMENTS
+        if verb == transition.verb and _required(parameter, case.village_id)
+    ]
+    if not wanted:
+        return None
+    last = case.transitions.filter(to_state=case.state).order_by("-id").first()
+    since = last.created_at if last is not None else case.created_at
+    present = set(
+        case.attachments.filter(kind__in=wanted, created_at__gte=since).values_list(
+            "kind", flat=True
+        )
+    )
+    missing = [str(AttachmentKind(kind).label) for kind in wanted if kind not in present]
+    if not missing:
+        return None
+    message = _("请先在本页“附件”中上传：%(items)s") % {"items": "、".join(missing)}
+    return ApplicationError(message, extra={"errors": {"attachments": [message]}})
+
+
+def _required(parameter: str, division_code: str) -> bool:
+    try:
+        return policy_value(parameter, division_code=division_code) > 0
+    except MissingPolicyValue:
+        return False
 
 
 def _step(
@@ -600,13 +662,17 @@ def _apply_effect(
             if link != HouseholdLink.REGISTERED:
                 for name in (*HEAD_FIELDS, "household_source"):
                     record.pop(name, None)
+        else:
+            _registry_at_visit(actor, case.household, record)
         case.per_capita_net_income = Decimal(record["per_capita_after_spending"])
         if case.kind == CaseKind.IDENTIFICATION:
             case.proposed_category = record["proposed_category"]
             case.proposed_risk_types = record["proposed_risk_types"]
+    elif verb == CaseVerb.REVIEW_REJECT:
+        record["result"] = ReviewResult.DISAGREED
+        case.outcome_note = record.get("note", "")
     elif verb == CaseVerb.REVIEW:
-        if record["result"] != "agreed":
-            raise ApplicationError(_("评议结果为“不同意”时请选择“村级评议未通过”"))
+        record["result"] = ReviewResult.AGREED
         days = policy_days("notice_days") or 5
         start = today
         case.notice_started_on = start
@@ -620,10 +686,25 @@ def _apply_effect(
         case.decided_month = month
         case.outcome_note = record["note"]
         _household_on_approval(actor, case, month)
-    elif verb in (CaseVerb.REJECT, CaseVerb.TOWNSHIP_REJECT, CaseVerb.REVIEW_REJECT):
+    elif verb in (CaseVerb.REJECT, CaseVerb.TOWNSHIP_REJECT):
         case.outcome_note = record.get("note") or record.get("opinion") or ""
     elif verb == CaseVerb.WITHDRAW:
         case.outcome_note = record.get("reason", "")
+
+
+def _registry_at_visit(actor: User | None, household: Household, record: dict[str, Any]) -> None:
+    """The visit's verified figures become the registry's (one fact, recorded once): the
+    income of the last 12 months and the flags the visit confirmed, with the registry's own
+    audit row."""
+    visited_on = dt.date.fromisoformat(record["visited_on"])
+    data: dict[str, Any] = {name: Decimal(record[name]) for name in INCOME_PARTS}
+    data["income_year"] = visited_on.year
+    data.update({name: record[name] for name in VISIT_FLAGS if name in record})
+    try:
+        household_update(actor=actor, household=household, data=data)
+    except ValidationError as exc:
+        raise _registry_error(exc) from None
+    household.refresh_from_db()
 
 
 def _household_at_visit(

@@ -38,6 +38,7 @@ from shouwang.cases.services import policy_days
 from shouwang.core.choices import DivisionLevel, Role
 from shouwang.core.jurisdiction import has_role
 from shouwang.core.models import User
+from shouwang.core.months import month_label
 from shouwang.screening.choices import AlertStatus
 from shouwang.screening.selectors import alert_list
 
@@ -155,8 +156,8 @@ def _meeting_group(actor: User, today: dt.date, shown: int) -> TodoGroup:
     rows = meeting_outstanding(actor=actor, month=month_of(today), today=today)
     items = [
         _item(
-            _("%(village)s %(month)s 月工作会议")
-            % {"village": row.village.name, "month": month_of(today)},
+            _("%(village)s %(month)s工作会议")
+            % {"village": row.village.name, "month": month_label(month_of(today))},
             _("尚未登记"),
             reverse("routines:meeting_create")
             + f"?village={row.village.code}&month={month_of(today)}",

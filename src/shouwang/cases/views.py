@@ -26,7 +26,14 @@ from django.views.decorators.vary import vary_on_headers
 
 from shouwang.cases import selectors, services, workflow
 from shouwang.cases.attachment_services import attachment_content_type, case_attachment_add
-from shouwang.cases.choices import ActingLevel, CaseKind, CaseState, CaseVerb
+from shouwang.cases.choices import (
+    ActingLevel,
+    AttachmentKind,
+    CaseKind,
+    CaseState,
+    CaseVerb,
+    ReviewResult,
+)
 from shouwang.cases.criteria import elimination_criteria
 from shouwang.cases.deadlines import urgency
 from shouwang.cases.filters import OPEN, CaseFilterSet
@@ -152,7 +159,7 @@ def _money(value: Any) -> str:
 
 
 def _readable(form_field: forms.Field, value: Any) -> str:
-    if isinstance(form_field, forms.BooleanField):
+    if isinstance(form_field, forms.BooleanField) or isinstance(value, bool):
         return _("是") if value else _("否")
     if isinstance(form_field, forms.ChoiceField):
         labels = {str(k): str(v) for k, v in form_field.choices}
@@ -178,6 +185,10 @@ def record_details(form_class: type[StepRecordForm] | None, data: dict[str, Any]
             rows.append((str(form_field.label), _readable(form_field, value)))
         elif name in COMPUTED_LABELS:
             rows.append((str(COMPUTED_LABELS[name]), _money(value)))
+        elif name == "result":
+            rows.append((_("评议结果"), str(dict(ReviewResult.choices).get(value, value))))
+        elif name == "attendee_count":
+            rows.append((_("参会人数"), str(value)))
         elif name == "household_link":
             links = dict(HouseholdLink.choices)
             rows.append((_("农户档案"), str(links.get(value, value))))
@@ -256,7 +267,7 @@ def case_actions(
                 waiting.setdefault(level, []).append(str(CaseVerb(transition.verb).label))
             continue
         is_bound = bound is not None and bound.prefix == transition.verb
-        form = bound if is_bound else step_form(case, transition, today=today)
+        form = bound if is_bound else step_form(case, transition, today=today, actor=request.user)
         blocked = _blocked_reason(case, transition, today)
         actions.append(
             Action(
@@ -333,7 +344,7 @@ def _render_detail(
     is_open = case.state in workflow.OPEN_STATES
     # Criteria are as of today: shown while the case runs, not on a decided one.
     criteria = (
-        elimination_criteria(case.household, today=today)
+        services.case_criteria(case, today)
         if is_open and case.kind == CaseKind.ELIMINATION and case.household is not None
         else []
     )
@@ -367,13 +378,23 @@ def _render_detail(
         "criteria_met": all(c.met for c in criteria),
         "actions": actions,
         "waiting": waiting,
-        "attachment_form": attachment_form or AttachmentForm(),
+        "attachment_form": attachment_form
+        or AttachmentForm(initial={"kind": _kind_wanted_now(case)}),
         "can_attach": has_role(request.user, REGISTRY_EDITORS),
         "elimination_method": (
             EliminationMethod(case.elimination_method).label if case.elimination_method else ""
         ),
     }
     return render(request, "cases/case_detail.html", context)
+
+
+def _kind_wanted_now(case: Case) -> str:
+    """The attachment the case's next step requires, so the upload form starts with it."""
+    verbs = {t.verb for t in workflow.transitions_from(case.kind, case.state)}
+    for verb, kind, _parameter in workflow.REQUIRED_ATTACHMENTS:
+        if verb in verbs:
+            return kind
+    return AttachmentKind.OTHER
 
 
 @case_viewers_only
@@ -394,7 +415,9 @@ def case_act(request: HttpRequest, pk: int, verb: str) -> HttpResponse:
             % {"state": case.get_state_display()},
         )
         return redirect("cases:case_detail", pk=case.pk)
-    form = step_form(case, transition, data=request.POST, today=timezone.localdate())
+    form = step_form(
+        case, transition, data=request.POST, today=timezone.localdate(), actor=request.user
+    )
     try:
         services.case_act(
             actor=request.user, case=case, verb=verb, data=unprefixed(form, request.POST)
@@ -449,6 +472,7 @@ def case_attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user,
                 case=case,
                 file=form.cleaned_data["file"],
+                kind=form.cleaned_data["kind"],
                 title=form.cleaned_data["title"],
             )
         except PermissionDenied:
@@ -478,9 +502,13 @@ def case_attachment_download(request: HttpRequest, pk: int, attachment_pk: int) 
 
 @case_viewers_only
 def elimination_candidates(request: HttpRequest) -> HttpResponse:
-    households = selectors.elimination_candidates(actor=request.user)
-    page = Paginator(households, settings.SHOUWANG_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "cases/elimination_candidates.html", {"page": page})
+    ready_only = request.GET.get("ready") == "1"
+    rows = selectors.elimination_candidate_rows(
+        actor=request.user, today=timezone.localdate(), ready_only=ready_only
+    )
+    page = Paginator(rows, settings.SHOUWANG_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"page": page, "ready_only": ready_only}
+    return render(request, "cases/elimination_candidates.html", context)
 
 
 @case_viewers_only

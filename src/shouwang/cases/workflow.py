@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shouwang.cases.choices import ActingLevel, CaseKind, CaseState, CaseVerb
+from shouwang.cases.choices import ActingLevel, AttachmentKind, CaseKind, CaseState, CaseVerb
 from shouwang.core.choices import Role
 
 S = CaseState
@@ -91,7 +91,17 @@ TRANSITIONS: tuple[Transition, ...] = (
         Record.NOMINATION,
         (Guard.CRITERIA_MET,),
     ),
-    _t(BOTH, (S.VERIFICATION,), V.VERIFY, S.VILLAGE_REVIEW, VILLAGE, Record.HOME_VISIT),
+    _t((ID,), (S.VERIFICATION,), V.VERIFY, S.VILLAGE_REVIEW, VILLAGE, Record.HOME_VISIT),
+    # An elimination's visit is judged on the figures it records.
+    _t(
+        (EL,),
+        (S.VERIFICATION,),
+        V.VERIFY,
+        S.VILLAGE_REVIEW,
+        VILLAGE,
+        Record.HOME_VISIT,
+        (Guard.CRITERIA_MET,),
+    ),
     _t(BOTH, (S.VILLAGE_REVIEW,), V.REVIEW, S.NOTICE, VILLAGE, Record.VILLAGE_REVIEW),
     _t(BOTH, (S.VILLAGE_REVIEW,), V.REVIEW_REJECT, S.REJECTED, VILLAGE, Record.VILLAGE_REVIEW),
     # An objection sends the case back to the home visit; the notice then runs again in full.
@@ -106,16 +116,25 @@ TRANSITIONS: tuple[Transition, ...] = (
         (Guard.NOTICE_OVER,),
     ),
     _t(
-        BOTH,
+        (ID,),
         (S.TOWNSHIP_REVIEW,),
         V.TOWNSHIP_APPROVE,
         S.DISTRICT_DECISION,
         TOWNSHIP,
         Record.OPINION,
     ),
+    _t(
+        (EL,),
+        (S.TOWNSHIP_REVIEW,),
+        V.TOWNSHIP_APPROVE,
+        S.DISTRICT_DECISION,
+        TOWNSHIP,
+        Record.OPINION,
+        (Guard.CRITERIA_MET,),
+    ),
     _t(BOTH, (S.TOWNSHIP_REVIEW,), V.TOWNSHIP_RETURN, S.VERIFICATION, TOWNSHIP, Record.OPINION),
     _t(BOTH, (S.TOWNSHIP_REVIEW,), V.TOWNSHIP_REJECT, S.REJECTED, TOWNSHIP, Record.OPINION),
-    # Elimination is approved only while the criteria still hold at the district's decision.
+    # Elimination passes the township and the district only while the criteria still hold.
     _t((ID,), (S.DISTRICT_DECISION,), V.APPROVE, S.APPROVED, DISTRICT, Record.DECISION),
     _t(
         (EL,),
@@ -153,6 +172,13 @@ STEPS: dict[str, tuple[tuple[str, frozenset[str]], ...]] = {
 }
 
 INITIAL_STATE = {ID: S.APPLICATION, EL: S.NOMINATION}
+
+#: Attachments a step needs, uploaded while the case is at that step: (the step's verb, the
+#: kind of attachment, the policy parameter that says whether the province requires it).
+REQUIRED_ATTACHMENTS: tuple[tuple[str, str, str], ...] = (
+    (V.VERIFY, AttachmentKind.VISIT_RECORD, "visit_record_required"),
+    (V.CLOSE_NOTICE, AttachmentKind.NOTICE_PHOTO, "notice_photo_required"),
+)
 
 #: Steps a province may limit in working days, from the day the case reaches them: the
 #: policy parameter holding the number (unset: only the whole procedure's limit applies).

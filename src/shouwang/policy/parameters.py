@@ -76,7 +76,9 @@ PARAMETERS: dict[str, Parameter] = {
             _("入户核实时限（工作日）"),
             _("工作日"),
             False,
-            _("可选：启动识别后须在多少个工作日内完成入户核实（按国家法定节假日和调休计算）。不设置则只看总时限。"),
+            _(
+                "可选：启动识别后须在多少个工作日内完成入户核实（按国家法定节假日和调休计算）。不设置则只看总时限。"
+            ),
         ),
         Parameter(
             "township_review_working_days",
@@ -98,6 +100,20 @@ PARAMETERS: dict[str, Parameter] = {
             _("个月"),
             False,
             _("识别纳入监测后至少满多少个月才能提名风险消除。"),
+        ),
+        Parameter(
+            "visit_record_required",
+            _("入户核实须上传签字的核实记录"),
+            _("1 为必须，0 为不要求"),
+            False,
+            _("为 1 时，入户核实须先在流程附件中上传农户和核实人员签字的入户核实记录。"),
+        ),
+        Parameter(
+            "notice_photo_required",
+            _("公示结束须上传公示照片"),
+            _("1 为必须，0 为不要求"),
+            False,
+            _("为 1 时，结束公示、提交乡镇审核前须在流程附件中上传公示期间拍摄的公示照片。"),
         ),
         Parameter(
             "monthly_meeting_day",
@@ -205,5 +221,19 @@ DEFAULT_VALUES: tuple[DefaultValue, ...] = (
         None,
         source="《武隆区巩固拓展脱贫攻坚成果同乡村振兴有效衔接实施规划（2021—2025年）》：各村委会每月初必须召开防止返贫动态监测与帮扶月工作会议",
         note="规划要求“每月初”召开，默认每月 10 日前完成，可按区里要求调整",
+    ),
+    DefaultValue(
+        "visit_record_required",
+        Decimal(1),
+        None,
+        source="",
+        note="入户核实记录由农户和核实人员签字，作为识别和风险消除的档案材料；各省可按本省要求改为 0",
+    ),
+    DefaultValue(
+        "notice_photo_required",
+        Decimal(1),
+        None,
+        source="",
+        note="村内公示须留存公示照片备查；各省可按本省要求改为 0",
     ),
 )

@@ -41,6 +41,13 @@ class RiskType(models.TextChoices):
     OTHER = "other", _("其他")
 
 
+#: Risk types the registry records as a household yes/no fact: the risk counts as eliminated
+#: only while that field is True (a delivered measure asks the cadre to confirm it).
+RISK_REGISTRY_FLAGS: dict[str, str] = {
+    RiskType.HOUSING: "housing_secure",
+    RiskType.DRINKING_WATER: "drinking_water_secure",
+}
+
 #: Labels found in real exports that mean the same as a canonical label.
 RISK_TYPE_ALIASES = {
     "务工就业不稳": RiskType.UNSTABLE_EMPLOYMENT,

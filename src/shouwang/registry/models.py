@@ -195,6 +195,16 @@ class Household(BaseModel):
             return Decimal("0.00")
         return (self.net_income / member_count).quantize(Decimal("0.01"))
 
+    @property
+    def per_capita_after_spending(self) -> Decimal:
+        """Per-capita net income less compliant out-of-pocket spending: the figure that
+        identification and risk elimination both compare with the monitoring line."""
+        if self.member_count <= 0:
+            return Decimal("0.00")
+        return ((self.net_income - self.compliant_out_of_pocket) / self.member_count).quantize(
+            Decimal("0.01")
+        )
+
     def clean(self) -> None:
         errors: dict[str, str] = {}
         risks = self.risk_types

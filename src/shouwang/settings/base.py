@@ -192,6 +192,8 @@ SPECTACULAR_SETTINGS = {
         "OfferKindEnum": "shouwang.assistance.choices.OfferKind",
         "OfferStatusEnum": "shouwang.assistance.choices.OfferStatus",
         "MatchStatusEnum": "shouwang.assistance.choices.MatchStatus",
+        "AttachmentKindEnum": "shouwang.cases.choices.AttachmentKind",
+        "SecureAnswerEnum": "shouwang.cases.records.SECURE_CHOICES",
     },
 }
 
