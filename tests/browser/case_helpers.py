@@ -103,15 +103,32 @@ def fill_application(page, *, name: str, id_number: str, phone: str, description
     page.get_by_label("同意授权核查家庭存款").check()
 
 
-def fill_home_visit(form, *, proposal: bool, visitors: str = "冉村干部、驻村工作队员吴某") -> None:
-    """The visit's people and figures (net 10,400 yuan a year, 4,000 compliant spending)."""
+#: An identification's visit: net 10,400 yuan a year, 4,000 compliant spending.
+HARDSHIP_FIGURES = ("6000", "3000", "0", "2400", "1000", "4000")
+#: An elimination's visit: net 34,000, 2,000 compliant spending.
+RECOVERED_FIGURES = ("30000", "3000", "0", "2000", "1000", "2000")
+INCOME_LABELS = (
+    "工资性收入（元）",
+    "生产经营性收入（元）",
+    "财产性收入（元）",
+    "转移性收入（元）",
+    "生产经营性支出（元）",
+    "合规自付支出（元）",
+)
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def fill_home_visit(
+    form,
+    *,
+    proposal: bool,
+    visitors: str = "冉村干部、驻村工作队员吴某",
+    figures: tuple[str, ...] = HARDSHIP_FIGURES,
+) -> None:
+    """The visit's people and figures."""
     form.get_by_label("核实人员", exact=True).fill(visitors)
-    form.get_by_label("工资性收入（元）", exact=True).fill("6000")
-    form.get_by_label("生产经营性收入（元）", exact=True).fill("3000")
-    form.get_by_label("财产性收入（元）", exact=True).fill("0")
-    form.get_by_label("转移性收入（元）", exact=True).fill("2400")
-    form.get_by_label("生产经营性支出（元）", exact=True).fill("1000")
-    form.get_by_label("合规自付支出（元）", exact=True).fill("4000")
+    for label, value in zip(INCOME_LABELS, figures, strict=True):
+        form.get_by_label(label, exact=True).fill(value)
     if proposal:
         form.get_by_label("因病", exact=True).check()
         form.get_by_label("因意外事故", exact=True).check()
@@ -119,9 +136,39 @@ def fill_home_visit(form, *, proposal: bool, visitors: str = "冉村干部、驻
 
 def fill_review(page, note: str) -> None:
     form = step(page, "review")
-    form.get_by_label("参会人员", exact=True).fill("村支书、村主任、驻村第一书记、村民代表 5 人")
-    form.get_by_label("参会人数", exact=True).fill("8")
+    form.get_by_label("参会人员", exact=True).fill("冉支书、李主任、吴书记、代表张某、代表王某")
     form.get_by_label("评议意见", exact=True).fill(note)
+
+
+def upload(page, kind: str, name: str = "scan.png") -> None:
+    """File an attachment of ``kind`` (its label) from the case's page, as a photo."""
+    from playwright.sync_api import expect
+
+    form = page.locator(".attachment-form")
+    form.get_by_label("材料类型").select_option(label=kind)
+    form.get_by_label("文件", exact=True).set_input_files(
+        {"name": name, "mimeType": "image/png", "buffer": PNG}
+    )
+    form.get_by_role("button", name="上传附件").click()
+    expect(page.locator(".messages")).to_contain_text("附件已上传")
+
+
+def income_recovered(household) -> None:
+    """Months after identification the household earns again: the registry records its
+    new year's income (as the cadre's household edit does), above the line after spending."""
+    from decimal import Decimal
+
+    from shouwang.registry.services import household_update
+
+    household_update(
+        actor=None,
+        household=household,
+        data={
+            "wage_income": Decimal("36000"),
+            "operating_income": Decimal("3000"),
+            "compliant_out_of_pocket": Decimal("1000"),
+        },
+    )
 
 
 def notice_over(case: Case) -> None:

@@ -23,16 +23,19 @@ from shouwang.registry import choices as rc
 from shouwang.registry.models import Household
 from tests import factories as f
 from tests.browser.case_helpers import (
+    RECOVERED_FIGURES,
     Screens,
     account,
     fill_home_visit,
     fill_review,
+    income_recovered,
     login,
     notice_over,
     open_case,
     print_notice,
     step,
     submit,
+    upload,
 )
 
 PHONE = "13987654321"
@@ -142,7 +145,14 @@ def test_three_accounts_identify_a_household_and_later_eliminate_its_risk(
     # Step 3, the home visit: without a category the page says so and keeps the figures.
     expect(cadre.locator(".step-current")).to_contain_text("入户核实")
     visit = step(cadre, "verify")
-    expect(visit.get_by_label("家庭人口", exact=True)).to_have_value("3")
+    # A registered household's size is its members: the visit does not ask it again.
+    expect(visit.get_by_label("家庭人口", exact=True)).to_have_count(0)
+    expect(visit.get_by_label("核实人员", exact=True)).to_have_value("冉村干部")
+    # The signed visit sheet, scanned: the visit waits for it (a policy value).
+    expect(visit).to_contain_text("请先在本页“附件”中上传：入户核实记录（签字）")
+    upload(cadre, "入户核实记录（签字）")
+    assert CaseAttachment.objects.filter(case=case, kind="visit_record").count() == 1
+    visit = step(cadre, "verify")
     fill_home_visit(visit, proposal=True)
     visit.get_by_label("核实情况", exact=True).fill("户主脑梗住院，妻子照料无法外出务工")
     visit.get_by_role("button", name="登记入户核实").click()
@@ -156,12 +166,7 @@ def test_three_accounts_identify_a_household_and_later_eliminate_its_risk(
     screens.shoot(cadre, "detail-visit-error")
     visit.get_by_label("拟定监测类别", exact=True).select_option("sudden_hardship")
     submit(cadre, "verify", "登记入户核实")
-    # The signed visit sheet, scanned.
-    cadre.get_by_label("附件说明").fill("入户核实签字表")
-    cadre.get_by_label("文件", exact=True).set_input_files(wulong["sign_sheet"])
-    cadre.get_by_role("button", name="上传附件").click()
-    expect(cadre.locator("#attachments")).to_contain_text("入户核实签字表")
-    assert CaseAttachment.objects.filter(case=case).count() == 1
+    expect(cadre.locator("#attachments")).to_contain_text("入户核实记录（签字）")
 
     # Step 4, the village review, then the notice; closing it waits for the notice's end.
     fill_review(cadre, "经民主评议，同意纳入监测")
@@ -193,6 +198,7 @@ def test_three_accounts_identify_a_household_and_later_eliminate_its_risk(
     # The notice has run (see _notice_over); the cadre closes it for the township.
     notice_over(case)
     open_case(cadre, live_server, case)
+    upload(cadre, "公示照片")
     submit(cadre, "close_notice", "公示期满无异议")
     expect(cadre.locator(".waiting")).to_contain_text("等待乡镇（街道）工作人员办理")
 
@@ -221,11 +227,12 @@ def test_three_accounts_identify_a_household_and_later_eliminate_its_risk(
     assert household.monitoring_category == rc.MonitoringCategory.SUDDEN_HARDSHIP
     assert household.risk_types == ["illness", "accident"]
 
-    # Seven months on (identified_month moved back; the other criteria hold from setup: income
-    # above the line, 三保障 and water secure, no open alerts, members able to work), with a
-    # measure of the plan delivered (tests/browser/test_assistance.py does that in pages).
+    # Seven months on (identified_month moved back; 三保障 and water secure, no open alerts,
+    # members able to work from setup), the income recovered, with a measure of the plan
+    # delivered (tests/browser/test_assistance.py does that in pages).
     months_ago = timezone.localdate().replace(day=1) - dt.timedelta(days=7 * 31)
     Household.objects.filter(pk=household.pk).update(identified_month=months_ago.strftime("%Y%m"))
+    income_recovered(household)
     f.deliver_measure(household)
 
     # Elimination, step 1: the cadre checks the criteria, starts and nominates.
@@ -246,7 +253,9 @@ def test_three_accounts_identify_a_household_and_later_eliminate_its_risk(
     submit(cadre, "nominate", "村（社区）提名")
 
     # Steps 2 and 3: the home visit (no proposal this time), the review and the notice.
-    fill_home_visit(step(cadre, "verify"), proposal=False)
+    expect(step(cadre, "verify").get_by_label("拟定监测类别")).to_have_count(0)
+    upload(cadre, "入户核实记录（签字）")
+    fill_home_visit(step(cadre, "verify"), proposal=False, figures=RECOVERED_FIGURES)
     step(cadre, "verify").get_by_label("核实情况").fill("户主康复后在村公益性岗位就业")
     submit(cadre, "verify", "登记入户核实")
     fill_review(cadre, "同意标注风险消除")
@@ -257,6 +266,7 @@ def test_three_accounts_identify_a_household_and_later_eliminate_its_risk(
     expect(cadre.locator(".notice-sheet")).to_contain_text("帮扶消除")
     notice_over(elimination)
     open_case(cadre, live_server, elimination)
+    upload(cadre, "公示照片")
     submit(cadre, "close_notice", "公示期满无异议")
 
     # Steps 4 and 5: the township and the district.

@@ -32,17 +32,20 @@ from shouwang.registry.models import Household
 from tests import factories as f
 from tests.browser.case_helpers import (
     PHONE_VIEWPORT,
+    RECOVERED_FIGURES,
     Screens,
     account,
     fill_application,
     fill_home_visit,
     fill_review,
+    income_recovered,
     login,
     notice_over,
     open_case,
     print_notice,
     step,
     submit,
+    upload,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -132,8 +135,10 @@ def test_a_household_applies_is_registered_identified_and_later_leaves_monitorin
     screens.shoot(cadre, "visit-form")
     screens.shoot(cadre, "visit-form-panel", element="#action-verify")
 
-    # A first try without the household number and the head's education: both are named,
-    # the rest stays as typed.
+    # The signed visit record first (a policy value), then a first try without the household
+    # number and the head's education: both are named, the rest stays as typed.
+    upload(cadre, "入户核实记录（签字）")
+    visit = step(cadre, "verify")
     fill_home_visit(visit, proposal=True, visitors="冉村干部、网格员向某")
     visit.get_by_label("家庭人口", exact=True).fill("4")
     visit.get_by_label("核实情况", exact=True).fill(
@@ -203,6 +208,7 @@ def test_a_household_applies_is_registered_identified_and_later_leaves_monitorin
     # 6. The notice has run (see notice_over); the cadre closes it for the township.
     notice_over(case)
     open_case(cadre, live_server, case)
+    upload(cadre, "公示照片")
     submit(cadre, "close_notice", "公示期满无异议")
 
     # 7. The township's joint review.
@@ -241,11 +247,13 @@ def test_a_household_applies_is_registered_identified_and_later_leaves_monitorin
     assert set(registered.values_list("target_type", "actor__username")) == {
         ("registry.household", "cadre-xiangqian"),
         ("registry.member", "cadre-xiangqian"),
+        ("cases.caseattachment", "cadre-xiangqian"),  # the visit record and notice photo
     }
 
     # 9. Seven months on (identified_month moved back), with a measure delivered.
     months_ago = timezone.localdate().replace(day=1) - dt.timedelta(days=7 * 31)
     Household.objects.filter(pk=household.pk).update(identified_month=months_ago.strftime("%Y%m"))
+    income_recovered(household)
     f.deliver_measure(household)
 
     # 10. Elimination, step 1: the criteria are met; the cadre starts and nominates.
@@ -265,13 +273,16 @@ def test_a_household_applies_is_registered_identified_and_later_leaves_monitorin
     # fields), the review and the notice.
     visit = step(cadre, "verify")
     expect(visit.locator("fieldset")).to_have_count(0)
-    fill_home_visit(visit, proposal=False)
+    upload(cadre, "入户核实记录（签字）")
+    visit = step(cadre, "verify")
+    fill_home_visit(visit, proposal=False, figures=RECOVERED_FIGURES)
     visit.get_by_label("核实情况").fill("公益性岗位收入稳定，护理补贴按月发放")
     submit(cadre, "verify", "登记入户核实")
     fill_review(cadre, "同意标注风险消除")
     submit(cadre, "review", "村级评议通过并公示")
     notice_over(elimination)
     open_case(cadre, live_server, elimination)
+    upload(cadre, "公示照片")
     submit(cadre, "close_notice", "公示期满无异议")
 
     # Steps 4 and 5: the township and the district.
