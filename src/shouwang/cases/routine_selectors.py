@@ -10,7 +10,6 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
@@ -369,12 +368,15 @@ def meeting_agenda(*, village: Division, month: str, held_on: dt.date) -> list[A
                 "type": "household",
                 "id": household.pk,
                 "household_id": household.pk,
-                "text": _("%(who)s：%(category)s，%(month)s纳入监测，人均纯收入 %(income)s 元")
+                "text": _(
+                    "%(who)s：%(category)s，%(month)s纳入监测，"
+                    "人均纯收入（扣除合规自付支出）%(income)s 元"
+                )
                 % {
                     "who": _who(household),
                     "category": household.get_monitoring_category_display(),
                     "month": month_label(household.identified_month),
-                    "income": household.per_capita_net_income.quantize(Decimal("0.01")),
+                    "income": household.per_capita_after_spending,
                 },
             }
         )
