@@ -22,5 +22,9 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest
 
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
 clean:
 	rm -rf $(VENV) var

@@ -35,7 +35,11 @@ DISTRICT_CASES = [
     ("risk_type=illness, page 3", "risk_type=illness&page=3", {}),
     ("labour=lost (member EXISTS)", "labour=lost", {}),
     ("q=王 (name search)", "q=%E7%8E%8B", {}),
-    ("htmx partial, monitoring_category=marginal", "monitoring_category=marginal", {"HTTP_HX_REQUEST": "true"}),
+    (
+        "htmx partial, monitoring_category=marginal",
+        "monitoring_category=marginal",
+        {"HTTP_HX_REQUEST": "true"},
+    ),
 ]
 VILLAGE_CASES = [
     ("first page", "", {}),
@@ -46,8 +50,14 @@ VILLAGE_CASES = [
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--var-dir", type=Path, help="folder for the SQLite database and keys (default: a new temporary one)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--var-dir",
+        type=Path,
+        help="folder for the SQLite database and keys (default: a new temporary one)",
+    )
     parser.add_argument("--database-url", default="", help="PostgreSQL URL instead of SQLite")
     parser.add_argument("--households", type=int, default=15_000)
     parser.add_argument("-n", "--requests", type=int, default=200, help="timed requests per case")
@@ -72,8 +82,10 @@ def main() -> None:
     call_command("demo", households=args.households, if_empty=True, stdout=out, verbosity=0)
     if "--if-empty" not in out.getvalue():
         print(f"demo district built in {time.monotonic() - started:.1f} s")
-    print(f"households {Household.objects.count()}, members {Member.objects.count()}, "
-          f"page size {settings.SHOUWANG_PAGE_SIZE}, {args.requests} requests per case\n")
+    print(
+        f"households {Household.objects.count()}, members {Member.objects.count()}, "
+        f"page size {settings.SHOUWANG_PAGE_SIZE}, {args.requests} requests per case\n"
+    )
 
     list_url = reverse("registry:household_list")
     results: list[tuple[str, Timing]] = []
@@ -112,7 +124,9 @@ def main() -> None:
         print(measure(label, get_detail, n=max(20, args.requests // 4)).line(), flush=True)
 
     over = [label for label, timing in results if timing.p95 >= LIST_TARGET_MS]
-    print(f"\nlist pages over the {LIST_TARGET_MS:.0f} ms p95 target: {', '.join(over) if over else 'none'}")
+    print(
+        f"\nlist pages over the {LIST_TARGET_MS:.0f} ms p95 target: {', '.join(over) if over else 'none'}"
+    )
     print(f"data kept in {var_dir}" if not args.database_url else "")
 
 

@@ -29,7 +29,10 @@ class TokenRequestThrottle(SimpleRateThrottle):
         data = request.data if isinstance(request.data, Mapping) else {}
         username = str(data.get("username", "")).strip().lower()
         ident = username or self.get_ident(request)
-        return self.cache_format % {"scope": self.scope, "ident": hashlib.sha256(ident.encode()).hexdigest()}
+        return self.cache_format % {
+            "scope": self.scope,
+            "ident": hashlib.sha256(ident.encode()).hexdigest(),
+        }
 
 
 @extend_schema(

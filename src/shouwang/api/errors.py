@@ -26,7 +26,11 @@ def _field_errors(exc: DjangoValidationError, renames: dict[str, str]) -> dict[s
         return {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
     fields: dict[str, list[str]] = {}
     for name, messages in exc.message_dict.items():
-        key = api_settings.NON_FIELD_ERRORS_KEY if name == NON_FIELD_ERRORS else renames.get(name, name)
+        key = (
+            api_settings.NON_FIELD_ERRORS_KEY
+            if name == NON_FIELD_ERRORS
+            else renames.get(name, name)
+        )
         fields.setdefault(key, []).extend(messages)
     return fields
 
@@ -34,7 +38,9 @@ def _field_errors(exc: DjangoValidationError, renames: dict[str, str]) -> dict[s
 def exception_handler(exc, context):
     view = context.get("view")
     if isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(detail=_field_errors(exc, getattr(view, "service_error_fields", {})))
+        exc = exceptions.ValidationError(
+            detail=_field_errors(exc, getattr(view, "service_error_fields", {}))
+        )
     elif isinstance(exc, Http404):
         # DRF would keep Django's English "No Household matches the given query."
         exc = exceptions.NotFound()
@@ -42,7 +48,11 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied()
     if isinstance(exc, ApplicationError):
         set_rollback()
-        code = status.HTTP_403_FORBIDDEN if isinstance(exc, PermissionDenied) else status.HTTP_400_BAD_REQUEST
+        code = (
+            status.HTTP_403_FORBIDDEN
+            if isinstance(exc, PermissionDenied)
+            else status.HTTP_400_BAD_REQUEST
+        )
         return Response({"message": exc.message, "code": exc.code, "extra": exc.extra}, status=code)
     response = drf_exception_handler(exc, context)
     if response is None:
@@ -51,7 +61,11 @@ def exception_handler(exc, context):
         fields = response.data
         if not isinstance(fields, dict):
             fields = {api_settings.NON_FIELD_ERRORS_KEY: fields}
-        response.data = {"message": _validation_message(fields), "code": "invalid", "extra": {"fields": fields}}
+        response.data = {
+            "message": _validation_message(fields),
+            "code": "invalid",
+            "extra": {"fields": fields},
+        }
     elif isinstance(exc, exceptions.APIException):
         response.data = {"message": str(exc.detail), "code": exc.default_code, "extra": {}}
     return response
@@ -59,6 +73,9 @@ def exception_handler(exc, context):
 
 def _validation_message(fields: dict) -> str:
     """An error that concerns no single field (wrong password, say) is the message itself."""
-    if set(fields) == {api_settings.NON_FIELD_ERRORS_KEY} and fields[api_settings.NON_FIELD_ERRORS_KEY]:
+    if (
+        set(fields) == {api_settings.NON_FIELD_ERRORS_KEY}
+        and fields[api_settings.NON_FIELD_ERRORS_KEY]
+    ):
         return str(fields[api_settings.NON_FIELD_ERRORS_KEY][0])
     return gettext("输入有误")

@@ -19,7 +19,9 @@ class ErrorDocumentingAutoSchema(AutoSchema):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
         if operation is None:
             return None
-        error_body = {"application/json": {"schema": self.resolve_serializer(ErrorSerializer, "response").ref}}
+        error_body = {
+            "application/json": {"schema": self.resolve_serializer(ErrorSerializer, "response").ref}
+        }
         responses = operation.setdefault("responses", {})
         for code, description in self._error_codes(path):
             responses.setdefault(code, {"description": description, "content": error_body})

@@ -44,8 +44,15 @@ class MemberBriefSerializer(serializers.ModelSerializer):
     class Meta:
         model = Member
         fields = [
-            "id", "name", "relation", "relation_display", "sex", "birth_date", "id_number_masked",
-            "health_status", "labour_skill",
+            "id",
+            "name",
+            "relation",
+            "relation_display",
+            "sex",
+            "birth_date",
+            "id_number_masked",
+            "health_status",
+            "labour_skill",
         ]
         read_only_fields = fields
 
@@ -58,9 +65,15 @@ class HouseholdSerializer(serializers.ModelSerializer):
     )
     village_name = serializers.CharField(source="village.name", read_only=True)
     township_name = serializers.CharField(source="village.parent.name", read_only=True, default="")
-    household_type_display = serializers.CharField(source="get_household_type_display", read_only=True)
-    monitoring_category_display = serializers.CharField(source="get_monitoring_category_display", read_only=True)
-    monitoring_status_display = serializers.CharField(source="get_monitoring_status_display", read_only=True)
+    household_type_display = serializers.CharField(
+        source="get_household_type_display", read_only=True
+    )
+    monitoring_category_display = serializers.CharField(
+        source="get_monitoring_category_display", read_only=True
+    )
+    monitoring_status_display = serializers.CharField(
+        source="get_monitoring_status_display", read_only=True
+    )
     risk_types = serializers.ListField(
         child=serializers.ChoiceField(choices=RiskType.choices),
         max_length=len(RISK_FIELDS),
@@ -69,29 +82,67 @@ class HouseholdSerializer(serializers.ModelSerializer):
         help_text=_("至多 5 项，按顺序对应风险 1 至 5"),
     )
     phone = serializers.CharField(
-        write_only=True, required=False, allow_blank=True, max_length=20, label=_("联系电话"),
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=20,
+        label=_("联系电话"),
         help_text=_("完整号码只写不读；读取时见 phone_masked"),
     )
     grid_member = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.filter(is_active=True), required=False, allow_null=True, label=_("网格员")
+        queryset=User.objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+        label=_("网格员"),
     )
 
     class Meta:
         model = Household
         fields = [
-            "id", "household_number", "village", "village_name", "township_name",
-            "household_type", "household_type_display",
-            "monitoring_category", "monitoring_category_display",
-            "monitoring_status", "monitoring_status_display",
-            "identified_month", "eliminated_month", "elimination_method", "risk_types",
-            "phone", "phone_masked",
-            "income_year", "wage_income", "operating_income", "property_income", "transfer_income",
-            "productive_expenses", "compliant_out_of_pocket", "per_capita_net_income",
-            "housing_secure", "drinking_water_secure", "relocated", "relocation_site", "relocation_mode",
-            "grid_member", "member_count", "head_name", "created_at", "updated_at",
+            "id",
+            "household_number",
+            "village",
+            "village_name",
+            "township_name",
+            "household_type",
+            "household_type_display",
+            "monitoring_category",
+            "monitoring_category_display",
+            "monitoring_status",
+            "monitoring_status_display",
+            "identified_month",
+            "eliminated_month",
+            "elimination_method",
+            "risk_types",
+            "phone",
+            "phone_masked",
+            "income_year",
+            "wage_income",
+            "operating_income",
+            "property_income",
+            "transfer_income",
+            "productive_expenses",
+            "compliant_out_of_pocket",
+            "per_capita_net_income",
+            "housing_secure",
+            "drinking_water_secure",
+            "relocated",
+            "relocation_site",
+            "relocation_mode",
+            "grid_member",
+            "member_count",
+            "head_name",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = [
-            "id", "phone_masked", "per_capita_net_income", "member_count", "head_name", "created_at", "updated_at",
+            "id",
+            "phone_masked",
+            "per_capita_net_income",
+            "member_count",
+            "head_name",
+            "created_at",
+            "updated_at",
         ]
         # Uniqueness of the household number is checked by the service (full_clean), not twice.
         extra_kwargs = {"household_number": {"validators": []}}
@@ -115,7 +166,9 @@ class HouseholdDetailSerializer(HouseholdSerializer):
 
     @extend_schema_field(MemberBriefSerializer(many=True))
     def get_members(self, household: Household) -> list[dict[str, Any]]:
-        return MemberBriefSerializer(selectors.household_members(household=household), many=True).data
+        return MemberBriefSerializer(
+            selectors.household_members(household=household), many=True
+        ).data
 
 
 class AreaHouseholdField(serializers.PrimaryKeyRelatedField):
@@ -128,17 +181,35 @@ class AreaHouseholdField(serializers.PrimaryKeyRelatedField):
 class MemberSerializer(serializers.ModelSerializer):
     household = AreaHouseholdField(queryset=Household.objects.all(), label=_("所属农户"))
     id_number = serializers.CharField(
-        write_only=True, max_length=32, label=_("身份证号码"),
+        write_only=True,
+        max_length=32,
+        label=_("身份证号码"),
         help_text=_("完整号码只写不读；读取时见 id_number_masked"),
     )
 
     class Meta:
         model = Member
         fields = [
-            "id", "household", "name", "id_number", "id_number_masked", "sex", "birth_date", "relation",
-            "ethnicity", "education", "school_status", "health_status", "disability_grade", "disability_type",
-            "labour_skill", "employment_status", "months_employed",
-            "has_basic_medical_insurance", "has_critical_illness_insurance", "has_pension_insurance",
+            "id",
+            "household",
+            "name",
+            "id_number",
+            "id_number_masked",
+            "sex",
+            "birth_date",
+            "relation",
+            "ethnicity",
+            "education",
+            "school_status",
+            "health_status",
+            "disability_grade",
+            "disability_type",
+            "labour_skill",
+            "employment_status",
+            "months_employed",
+            "has_basic_medical_insurance",
+            "has_critical_illness_insurance",
+            "has_pension_insurance",
             "social_assistance",
         ]
         read_only_fields = ["id", "id_number_masked", "sex", "birth_date"]
@@ -158,7 +229,10 @@ class MemberUpdateSerializer(MemberSerializer):
 
     household = serializers.PrimaryKeyRelatedField(read_only=True, label=_("所属农户"))
     id_number = serializers.CharField(
-        write_only=True, required=False, max_length=32, label=_("身份证号码"),
+        write_only=True,
+        required=False,
+        max_length=32,
+        label=_("身份证号码"),
         help_text=_("不填则保留原号码"),
     )
 

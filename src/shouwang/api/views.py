@@ -22,7 +22,9 @@ from shouwang.registry.models import RISK_FIELDS, Household, Member
     retrieve=extend_schema(summary=_("行政区划详情")),
 )
 class DivisionViewSet(viewsets.ReadOnlyModelViewSet):
-    queryset = Division.objects.none()  # names the model for the schema; rows come from get_queryset
+    queryset = (
+        Division.objects.none()
+    )  # names the model for the schema; rows come from get_queryset
     serializer_class = s.DivisionSerializer
     filter_backends = [DjangoFilterBackend, filters.SearchFilter]
     filterset_fields = ["level", "parent"]
@@ -42,7 +44,9 @@ class DivisionViewSet(viewsets.ReadOnlyModelViewSet):
     destroy=extend_schema(summary=_("删除农户及其成员")),
 )
 class HouseholdViewSet(viewsets.ModelViewSet):
-    queryset = Household.objects.none()  # names the model for the schema; rows come from get_queryset
+    queryset = (
+        Household.objects.none()
+    )  # names the model for the schema; rows come from get_queryset
     filterset_class = HouseholdFilterSet
     lookup_value_regex = r"\d+"
     # Service errors name model fields; the error handler reports them under the API's names.
@@ -56,7 +60,9 @@ class HouseholdViewSet(viewsets.ModelViewSet):
 
     def perform_create(self, serializer):
         data, phone = serializer.service_input()
-        serializer.instance = services.household_create(actor=self.request.user, data=data, phone=phone or "")
+        serializer.instance = services.household_create(
+            actor=self.request.user, data=data, phone=phone or ""
+        )
 
     def perform_update(self, serializer):
         data, phone = serializer.service_input()
@@ -103,7 +109,10 @@ class MemberViewSet(viewsets.ModelViewSet):
     def perform_create(self, serializer):
         data, id_number = serializer.service_input()
         serializer.instance = services.member_create(
-            actor=self.request.user, household=serializer.validated_data["household"], id_number=id_number, data=data
+            actor=self.request.user,
+            household=serializer.validated_data["household"],
+            id_number=id_number,
+            data=data,
         )
 
     def perform_update(self, serializer):

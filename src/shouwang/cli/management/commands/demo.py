@@ -26,34 +26,55 @@ from shouwang.screening.demo import DemoFeedsResult, demo_feeds_build
 
 
 class Command(BaseCommand):
-    help = _("生成武隆区演示数据：区划、演示账号、约 1.5 万户合成农户档案、两个月的部门数据和一次比对")
+    help = _(
+        "生成武隆区演示数据：区划、演示账号、约 1.5 万户合成农户档案、两个月的部门数据和一次比对"
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--seed", type=int, default=DEMO_SEED, help=_("随机种子；相同种子生成相同数据"))
+        parser.add_argument(
+            "--seed", type=int, default=DEMO_SEED, help=_("随机种子；相同种子生成相同数据")
+        )
         parser.add_argument("--households", type=int, default=DEMO_HOUSEHOLDS, help=_("农户数"))
         parser.add_argument("--if-empty", action="store_true", help=_("已有农户时不做任何改动"))
-        parser.add_argument("--no-feeds", action="store_true", help=_("只生成农户档案，不生成部门数据、不运行比对"))
         parser.add_argument(
-            "--force", action="store_true",
+            "--no-feeds", action="store_true", help=_("只生成农户档案，不生成部门数据、不运行比对")
+        )
+        parser.add_argument(
+            "--force",
+            action="store_true",
             help=_("数据库已有其他农户或其他种子的演示农户时仍然写入（后者删除后重建）"),
         )
 
     def handle(
-        self, *args, seed: int, households: int, if_empty: bool, force: bool, no_feeds: bool, **options
+        self,
+        *args,
+        seed: int,
+        households: int,
+        if_empty: bool,
+        force: bool,
+        no_feeds: bool,
+        **options,
     ):
         console = Console(file=self.stdout, highlight=False)
         if not console.is_terminal:
             console.width = 120  # rich assumes 80 columns for files and pipes, which cuts the table
         started = time.monotonic()
         with Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            console=console, transient=True, disable=options["verbosity"] == 0 or not console.is_terminal,
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=options["verbosity"] == 0 or not console.is_terminal,
         ) as progress:
             tasks: dict[str, TaskID] = {}
 
             def reporter(description: str):
                 def report(done: int, total: int) -> None:
-                    if description not in tasks:  # created on the first report: a skipped step shows no bar
+                    if (
+                        description not in tasks
+                    ):  # created on the first report: a skipped step shows no bar
                         tasks[description] = progress.add_task(description, total=total)
                     progress.update(tasks[description], completed=done, total=total)
 
@@ -64,14 +85,22 @@ class Command(BaseCommand):
             assistance: DemoAssistanceResult | None = None
             try:
                 result = demo_build(
-                    actor=None, seed=seed, households=households, if_empty=if_empty, force=force,
+                    actor=None,
+                    seed=seed,
+                    households=households,
+                    if_empty=if_empty,
+                    force=force,
                     progress=reporter(_("写入农户")),
                 )
                 registry_seconds = time.monotonic() - started
                 if not result.skipped and not no_feeds:
-                    feeds = demo_feeds_build(actor=None, seed=seed, progress=reporter(_("导入部门数据并比对")))
+                    feeds = demo_feeds_build(
+                        actor=None, seed=seed, progress=reporter(_("导入部门数据并比对"))
+                    )
                     cases = demo_cases_build()
-                    assistance = demo_assistance_build(seed=seed, progress=reporter(_("制定帮扶计划")))
+                    assistance = demo_assistance_build(
+                        seed=seed, progress=reporter(_("制定帮扶计划"))
+                    )
             except ApplicationError as exc:
                 raise CommandError(exc.message) from exc
 
@@ -80,18 +109,27 @@ class Command(BaseCommand):
         else:
             bulk = result.bulk
             console.print(
-                _("演示数据：%(households)d 户、%(members)d 人；新增 %(hc)d 户 %(mc)d 人，更新 %(hu)d 户 %(mu)d 人，"
-                  "未变 %(hn)d 户 %(mn)d 人；用时 %(seconds).1f 秒")
+                _(
+                    "演示数据：%(households)d 户、%(members)d 人；新增 %(hc)d 户 %(mc)d 人，更新 %(hu)d 户 %(mu)d 人，"
+                    "未变 %(hn)d 户 %(mn)d 人；用时 %(seconds).1f 秒"
+                )
                 % {
-                    "households": result.households, "members": result.members,
-                    "hc": bulk.households_created, "mc": bulk.members_created,
-                    "hu": bulk.households_updated, "mu": bulk.members_updated,
-                    "hn": bulk.households_unchanged, "mn": bulk.members_unchanged,
+                    "households": result.households,
+                    "members": result.members,
+                    "hc": bulk.households_created,
+                    "mc": bulk.members_created,
+                    "hu": bulk.households_updated,
+                    "mu": bulk.members_updated,
+                    "hn": bulk.households_unchanged,
+                    "mn": bulk.members_unchanged,
                     "seconds": registry_seconds,
                 }
             )
             if result.replaced_households:
-                console.print(_("已删除并重建与本次种子不一致的演示农户 %(n)d 户。") % {"n": result.replaced_households})
+                console.print(
+                    _("已删除并重建与本次种子不一致的演示农户 %(n)d 户。")
+                    % {"n": result.replaced_households}
+                )
             if feeds is not None:
                 console.print(_feeds_summary(feeds, time.monotonic() - started - registry_seconds))
             if cases is not None and not cases.skipped:
@@ -101,12 +139,17 @@ class Command(BaseCommand):
                 )
             if assistance is not None and not assistance.skipped:
                 console.print(
-                    _("帮扶计划：%(plans)d 户 %(measures)d 项措施，已落实 %(delivered)d 项，逾期 %(overdue)d 项；"
-                      "社会帮扶资源 %(offers)d 条，待确认对接 %(matches)d 条")
+                    _(
+                        "帮扶计划：%(plans)d 户 %(measures)d 项措施，已落实 %(delivered)d 项，逾期 %(overdue)d 项；"
+                        "社会帮扶资源 %(offers)d 条，待确认对接 %(matches)d 条"
+                    )
                     % {
-                        "plans": assistance.plans, "measures": assistance.measures,
-                        "delivered": assistance.delivered, "overdue": assistance.overdue,
-                        "offers": assistance.offers, "matches": assistance.proposed_matches,
+                        "plans": assistance.plans,
+                        "measures": assistance.measures,
+                        "delivered": assistance.delivered,
+                        "overdue": assistance.overdue,
+                        "offers": assistance.offers,
+                        "matches": assistance.proposed_matches,
                     }
                 )
         if result.accounts:
@@ -115,8 +158,11 @@ class Command(BaseCommand):
 
 def _feeds_summary(feeds: DemoFeedsResult, seconds: float) -> str:
     lines = [
-        _("部门数据：新导入 %(staged)d 个文件，接收 %(accepted)d 行，拒收 %(rejected)d 行") % {
-            "staged": feeds.staged, "accepted": feeds.rows_accepted, "rejected": feeds.rows_rejected,
+        _("部门数据：新导入 %(staged)d 个文件，接收 %(accepted)d 行，拒收 %(rejected)d 行")
+        % {
+            "staged": feeds.staged,
+            "accepted": feeds.rows_accepted,
+            "rejected": feeds.rows_rejected,
         }
     ]
     if feeds.already:
@@ -127,8 +173,12 @@ def _feeds_summary(feeds: DemoFeedsResult, seconds: float) -> str:
     run = feeds.run
     if run is not None:
         lines.append(
-            _("比对运行 #%(id)d（%(period)s）：新增预警 %(new)d 条，已有 %(existing)d 条") % {
-                "id": run.pk, "period": run.period, "new": run.alerts_new, "existing": run.alerts_existing,
+            _("比对运行 #%(id)d（%(period)s）：新增预警 %(new)d 条，已有 %(existing)d 条")
+            % {
+                "id": run.pk,
+                "period": run.period,
+                "new": run.alerts_new,
+                "existing": run.alerts_existing,
             }
         )
     lines[-1] += _("；用时 %(seconds).1f 秒") % {"seconds": seconds}
