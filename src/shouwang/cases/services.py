@@ -163,6 +163,13 @@ def lead_create(
             .first()
         )
         if member is not None:  # a registered person: the lead is about their household
+            # The subject resolved, the area is checked again: a lead never lands in a
+            # village the caller does not cover, and the refusal names nothing there.
+            if not division_in_area(actor, member.household.village_id):
+                raise ApplicationError(
+                    _("该身份证号码已登记在您管辖范围以外的农户中，请与上级核实"),
+                    extra={"errors": {"id_number": [_("该身份证号码已登记在您管辖范围以外")]}},
+                )
             household = member.household
             division = household.village
             person_name = person_name or member.name

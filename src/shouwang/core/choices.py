@@ -53,5 +53,6 @@ class AuditAction(models.TextChoices):
     UPDATE = "update", _("修改")
     DELETE = "delete", _("删除")
     REVEAL = "reveal", _("查看完整敏感信息")
+    REVEAL_DENIED = "reveal_denied", _("查看完整敏感信息被拒绝")
     EXPORT = "export", _("导出")
     IMPORT = "import", _("导入")

@@ -208,17 +208,24 @@ def household_delete(*, actor: User | None, household: Household) -> None:
         ) from None
 
 
-def _check_id_free(member: Member) -> None:
+def _check_id_free(actor: User | None, member: Member) -> None:
+    """Refuse an ID number registered in another member; name the household only when the
+    actor may see it (a refusal tells nothing about records outside the area)."""
     clash = (
-        Member.objects.filter(id_number_index=member.id_number_index).exclude(pk=member.pk).first()
+        Member.objects.filter(id_number_index=member.id_number_index)
+        .exclude(pk=member.pk)
+        .select_related("household")
+        .first()
     )
-    if clash is not None:
-        raise ValidationError(
-            {
-                "id_number": _("该身份证号码已登记在户 %(number)s 的成员中")
-                % {"number": clash.household.household_number}
-            }
-        )
+    if clash is None:
+        return
+    if division_in_area(actor, clash.household.village_id):
+        message = _("该身份证号码已登记在户 %(number)s 的成员中") % {
+            "number": clash.household.household_number
+        }
+    else:
+        message = _("该身份证号码已登记在您管辖范围以外的农户中，请与上级核实")
+    raise ValidationError({"id_number": message})
 
 
 @transaction.atomic
@@ -230,7 +237,7 @@ def member_create(
     member = Member(household=household)
     _set_fields(member, data, MEMBER_EDITABLE)
     set_id_number(member, id_number)
-    _check_id_free(member)
+    _check_id_free(actor, member)
     member.full_clean(exclude=["id_number_index"])
     member.save()
     household_refresh_derived(household)
@@ -256,7 +263,7 @@ def member_update(
     _set_fields(member, data, MEMBER_EDITABLE)
     if id_number:
         set_id_number(member, id_number)
-        _check_id_free(member)
+        _check_id_free(actor, member)
     member.full_clean(exclude=["id_number_index"])
     member.save()
     household_refresh_derived(member.household)
@@ -289,12 +296,36 @@ def member_delete(*, actor: User | None, member: Member) -> None:
     household_refresh_derived(household)
 
 
-@transaction.atomic
+def _refuse_reveal(actor: User, target: Any, subject: str, field: str, message: str) -> None:
+    """A denied reveal is audited too (in its own transaction, kept when the refusal
+    propagates), then refused."""
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action=AuditAction.REVEAL_DENIED,
+            target=target,
+            subject=subject,
+            extra={"field": field},
+        )
+    raise PermissionDenied(message)
+
+
 def member_reveal_id_number(*, actor: User, member: Member) -> str:
-    """The full ID number, for those allowed; every reveal is logged."""
-    if not can_reveal_personal_data(actor):
-        raise PermissionDenied(_("您没有查看完整身份证号码的权限"))
+    """The full ID number, for those allowed; every reveal, and every refused one, is logged."""
     _require_area(actor, member.household.village_id)
+    if not can_reveal_personal_data(actor):
+        _refuse_reveal(
+            actor,
+            member,
+            subject_key(member.household),
+            "id_number",
+            _("您没有查看完整身份证号码的权限"),
+        )
+    return _reveal_id_number(actor, member)
+
+
+@transaction.atomic
+def _reveal_id_number(actor: User, member: Member) -> str:
     audit_record(
         actor=actor,
         action=AuditAction.REVEAL,
@@ -305,11 +336,17 @@ def member_reveal_id_number(*, actor: User, member: Member) -> str:
     return crypto.decrypt(member.id_number_encrypted)
 
 
-@transaction.atomic
 def household_reveal_phone(*, actor: User, household: Household) -> str:
-    if not can_reveal_personal_data(actor):
-        raise PermissionDenied(_("您没有查看完整电话号码的权限"))
     _require_area(actor, household.village_id)
+    if not can_reveal_personal_data(actor):
+        _refuse_reveal(
+            actor, household, subject_key(household), "phone", _("您没有查看完整电话号码的权限")
+        )
+    return _reveal_phone(actor, household)
+
+
+@transaction.atomic
+def _reveal_phone(actor: User, household: Household) -> str:
     audit_record(
         actor=actor,
         action=AuditAction.REVEAL,
