@@ -80,6 +80,14 @@ def department_officer(db):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Sign-in failure counts and rate limits of one test never reach the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _private_feed_dirs(settings, tmp_path_factory):
     """Staged feeds and screening work files of a test stay in its own temporary folder."""
     base = tmp_path_factory.mktemp("var")

@@ -7,11 +7,13 @@ from collections.abc import Mapping
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.throttling import SimpleRateThrottle
 
 from shouwang.api.serializers import ErrorSerializer
+from shouwang.core import signin
 
 
 class TokenRequestThrottle(SimpleRateThrottle):
@@ -50,3 +52,14 @@ class ObtainTokenView(ObtainAuthToken):
     # No session authentication here: a signed-in browser must not trip CSRF on this endpoint.
     authentication_classes = ()
     throttle_classes = (TokenRequestThrottle,)
+
+    def post(self, request, *args, **kwargs):
+        # The same lock as the page login (core.signin): a guesser gains nothing by switching.
+        data = request.data if isinstance(request.data, Mapping) else {}
+        username = str(data.get("username", ""))
+        wait = signin.lock_remaining(username, signin.client_address(request))
+        if wait:
+            raise exceptions.Throttled(
+                wait=wait, detail=signin.refuse_locked(username, request, wait)
+            )
+        return super().post(request, *args, **kwargs)

@@ -54,5 +54,7 @@ class AuditAction(models.TextChoices):
     DELETE = "delete", _("删除")
     REVEAL = "reveal", _("查看完整敏感信息")
     REVEAL_DENIED = "reveal_denied", _("查看完整敏感信息被拒绝")
+    SIGN_IN = "sign_in", _("登录")
+    SIGN_IN_FAILED = "sign_in_failed", _("登录失败")
     EXPORT = "export", _("导出")
     IMPORT = "import", _("导入")

@@ -6,14 +6,17 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from shouwang.assistance.coverage import can_view_coverage, coverage_summary
 from shouwang.cases.todo import todo_groups
+from shouwang.core import signin
 from shouwang.core.exceptions import PermissionDenied
 from shouwang.core.jurisdiction import has_role
 from shouwang.registry.choices import MonitoringCategory, MonitoringStatus
@@ -52,9 +55,22 @@ def roles_only(roles: frozenset[str], message: Any) -> Callable[[View], View]:
     return decorate
 
 
+class LoginForm(AuthenticationForm):
+    """Django's sign-in form, which says so when repeated failures have locked sign-in."""
+
+    def clean(self):
+        username = self.cleaned_data.get("username") or ""
+        wait = signin.lock_remaining(username, signin.client_address(self.request))
+        if wait:
+            message = signin.refuse_locked(username, self.request, wait)
+            raise forms.ValidationError(message, code="locked")
+        return super().clean()
+
+
 class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
+    authentication_form = LoginForm
 
 
 @login_required

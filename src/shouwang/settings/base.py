@@ -106,6 +106,13 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "core.User"
+AUTHENTICATION_BACKENDS = ["shouwang.core.signin.SignInGuardBackend"]
+# Failed sign-ins (pages and API alike) before a user name or an address is locked, within
+# the window, and for how long (等保 2.0: limit failed sign-ins, lock, audit).
+SHOUWANG_SIGNIN_MAX_FAILURES = env.SIGNIN_MAX_FAILURES
+SHOUWANG_SIGNIN_MAX_FAILURES_PER_ADDRESS = env.SIGNIN_MAX_FAILURES_PER_ADDRESS
+SHOUWANG_SIGNIN_WINDOW_MINUTES = env.SIGNIN_WINDOW_MINUTES
+SHOUWANG_SIGNIN_LOCK_MINUTES = env.SIGNIN_LOCK_MINUTES
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

@@ -35,3 +35,11 @@ WORKERS = int(os.environ.get("SHOUWANG_WORKERS", "3"))
 HOME_DIVISION = os.environ.get("SHOUWANG_HOME_DIVISION", "500156000000")
 #: Spark master for ``--engine spark``: local[2] on one machine, spark://host:7077 for a cluster.
 SPARK_MASTER = os.environ.get("SHOUWANG_SPARK_MASTER", "local[2]")
+#: Failed sign-ins per user name, and per client address, before sign-in locks; the window in
+#: which they count and how long the lock lasts, in minutes.
+SIGNIN_MAX_FAILURES = int(os.environ.get("SHOUWANG_SIGNIN_MAX_FAILURES", "5"))
+SIGNIN_MAX_FAILURES_PER_ADDRESS = int(
+    os.environ.get("SHOUWANG_SIGNIN_MAX_FAILURES_PER_ADDRESS", "20")
+)
+SIGNIN_WINDOW_MINUTES = int(os.environ.get("SHOUWANG_SIGNIN_WINDOW_MINUTES", "15"))
+SIGNIN_LOCK_MINUTES = int(os.environ.get("SHOUWANG_SIGNIN_LOCK_MINUTES", "15"))
