@@ -11,12 +11,20 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from shouwang.registry.io.services import import_jobs_fail_interrupted
+
+
+def control_socket() -> Path:
+    """gunicorn's control socket under the var folder, readable by the service user only."""
+    run = Path(settings.VAR_DIR) / "run"
+    run.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return run / "gunicorn.ctl"
 
 
 class Command(BaseCommand):
@@ -34,6 +42,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, bind: str, workers: int, no_worker: bool = False, **options):
+        # A database never migrated (or left behind by an upgrade) is brought up to date first.
+        call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         interrupted = import_jobs_fail_interrupted()
         if interrupted:
@@ -66,5 +76,11 @@ class Command(BaseCommand):
                 "300",
                 "--access-logfile",
                 "-",
+                # ID and phone numbers are redacted from the access log (core.logredact).
+                "--logger-class",
+                "shouwang.core.logredact.RedactingGunicornLogger",
+                # Each installation's own control socket, so two on one machine never share.
+                "--control-socket",
+                str(control_socket()),
             ],
         )
