@@ -720,14 +720,18 @@ def test_upload_page_runs_the_job_and_shows_the_result(
     job = ImportJob.objects.get()
     assert response.status_code == 302 and response.url == reverse("registry_io:job", args=[job.pk])
     assert len(callbacks) == 1
-    stored = Path(media_root) / "imports" / f"{job.file_sha256}.csv"
+    stored = Path(media_root) / "imports" / f"{job.pk}-{job.file_sha256}.csv"
     assert stored.exists()
+    # The plaintext upload is the service user's alone while it waits.
+    assert stored.stat().st_mode & 0o777 == 0o600
+    assert stored.parent.stat().st_mode & 0o777 == 0o700
 
     polling = client.get(response.url, headers={"HX-Request": "true"})
     assert 'hx-trigger="every 1s"' in polling.content.decode()
     assert "<html" not in polling.content.decode()
 
     import_job_execute(job.pk)  # what the thread runs, here in the test's transaction
+    assert not stored.exists()  # deleted once processed; the job keeps its SHA-256
 
     done = client.get(response.url, headers={"HX-Request": "true"}).content.decode()
     assert "hx-trigger" not in done
@@ -735,6 +739,27 @@ def test_upload_page_runs_the_job_and_shows_the_result(
     assert Household.objects.count() == 3
     listing = client.get(reverse("registry_io:import")).content.decode()
     assert "registry.csv" in listing and "导入成功" in listing
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_rejected_and_dry_run_uploads_leave_no_file(
+    client, township_staff, media_root, django_capture_on_commit_callbacks, dry_run
+):
+    rows = sample_rows()
+    if not dry_run:
+        rows[1][HEADERS["ethnicity"]] = "火星族"  # rejected
+    client.force_login(township_staff)
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(
+            reverse("registry_io:import"),
+            {"file": _upload(rows), **({"dry_run": "on"} if dry_run else {})},
+        )
+    job = ImportJob.objects.get()
+    import_job_execute(job.pk)
+    job.refresh_from_db()
+    assert job.status == ("succeeded" if dry_run else "rejected")
+    assert job.file_sha256 and job.rows_total == 5  # five member rows, three households
+    assert [p for p in (Path(media_root) / "imports").iterdir()] == []
 
 
 def test_upload_page_lists_every_bad_row(client, township_staff, media_root):

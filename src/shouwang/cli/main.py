@@ -9,8 +9,13 @@ from __future__ import annotations
 import os
 import sys
 
+#: Files Shouwang writes (database, keys, uploads, staged feeds, cache) are the service
+#: user's alone: read and write for the owner, nothing for group or others.
+PRIVATE_UMASK = 0o077
+
 
 def main(argv: list[str] | None = None) -> None:
+    os.umask(PRIVATE_UMASK)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shouwang.settings.base")
     from django.core.management import execute_from_command_line
 

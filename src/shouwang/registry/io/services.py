@@ -13,6 +13,7 @@ import csv
 import dataclasses
 import hashlib
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -283,11 +284,12 @@ def registry_import(
 
 
 def import_upload_path(job: ImportJob) -> Path:
-    """Where an uploaded file is kept: MEDIA_ROOT/imports/<sha256>.<ext>."""
+    """Where an uploaded file waits for its job: MEDIA_ROOT/imports/<job>-<sha256>.<ext>. It
+    is deleted once the job has run (the job keeps the SHA-256, counts and rejects)."""
     return (
         Path(settings.MEDIA_ROOT)
         / UPLOAD_DIR
-        / f"{job.file_sha256}{Path(job.file_name).suffix.lower()}"
+        / f"{job.pk}-{job.file_sha256}{Path(job.file_name).suffix.lower()}"
     )
 
 
@@ -305,11 +307,13 @@ def registry_import_submit(
             _("不支持的文件类型“%(suffix)s”，请使用 .xlsx、.xls 或 .csv") % {"suffix": suffix}
         )
     directory = Path(settings.MEDIA_ROOT) / UPLOAD_DIR
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     digest = hashlib.sha256()
     partial = directory / f".upload-{threading.get_ident()}-{time.monotonic_ns()}"
     try:
-        with partial.open("wb") as handle:
+        # The upload holds ID and phone numbers in clear: the service user's alone.
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
             for chunk in chunks:
                 digest.update(chunk)
                 handle.write(chunk)
@@ -319,10 +323,10 @@ def registry_import_submit(
             file_sha256=digest.hexdigest(),
             dry_run=dry_run,
         )
+        job.save()
         partial.replace(import_upload_path(job))
     finally:
         partial.unlink(missing_ok=True)
-    job.save()
     transaction.on_commit(lambda: start_import_thread(job.pk))
     return job
 
@@ -351,7 +355,11 @@ def import_job_execute(job_id: int) -> None:
         job.finished_at = timezone.now()
         job.save(update_fields=["status", "errors", "finished_at", "updated_at"])
         return
-    registry_import(actor=job.actor, path=import_upload_path(job), dry_run=job.dry_run, job=job)
+    try:
+        registry_import(actor=job.actor, path=import_upload_path(job), dry_run=job.dry_run, job=job)
+    finally:
+        # Accepted, rejected, dry run or failed: the plaintext file goes.
+        import_upload_path(job).unlink(missing_ok=True)
 
 
 def import_jobs_fail_interrupted() -> int:
@@ -364,7 +372,10 @@ def import_jobs_fail_interrupted() -> int:
     interrupted = [
         RowError(None, "", _("服务重启，导入中断，未写入任何数据；请重新上传")).as_dict()
     ]
-    return ImportJob.objects.filter(status__in=unfinished).update(
+    jobs = list(ImportJob.objects.filter(status__in=unfinished))
+    for job in jobs:
+        import_upload_path(job).unlink(missing_ok=True)
+    return ImportJob.objects.filter(pk__in=[j.pk for j in jobs]).update(
         status=ImportJobStatus.FAILED,
         errors=interrupted,
         finished_at=timezone.now(),
