@@ -502,6 +502,139 @@ def test_stopping_needs_a_reason(cadre_api):
     assert again.status_code == 400
 
 
+# -- bulk delivery and registry flags ---------------------------------------------------------
+
+BULK_URL = "/api/plan-measures/bulk-progress/"
+
+
+def _overdue(household, name: str = "医疗救助") -> PlanMeasure:
+    long_ago = TODAY - dt.timedelta(days=200)
+    return _planned(household, name, planned_start=long_ago, planned_end=long_ago)
+
+
+def test_bulk_progress_delivers_many_measures_in_one_request(medical_api):
+    rows = [_overdue(_monitored()) for _ in range(3)]
+    on = TODAY - dt.timedelta(days=1)
+
+    response = medical_api.post(
+        BULK_URL,
+        {
+            "ids": [pm.pk for pm in rows],
+            "status": "delivered",
+            "date": on.isoformat(),
+            "note": "统一拨付",
+        },
+        format="json",
+    )
+
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["count"] == 3
+    assert {r["id"] for r in body["results"]} == {pm.pk for pm in rows}
+    for result in body["results"]:
+        assert result["status"] == "delivered" and result["actual_end"] == on.isoformat()
+        assert result["status_note"] == "统一拨付" and result["can_progress"] is False
+    for pm in rows:
+        assert (
+            AuditEvent.objects.filter(
+                target_type="assistance.planmeasure",
+                target_id=str(pm.pk),
+                action="update",
+                actor__username="dept-medical",
+            ).count()
+            == 1
+        )
+
+
+def test_bulk_progress_refuses_the_whole_batch_with_the_rows(medical_api, cadre_api):
+    mine = _overdue(_monitored())
+    civil = _overdue(_monitored(), "低保")
+    far = _overdue(_monitored(f.VILLAGE_OTHER_TOWNSHIP))
+
+    refused = medical_api.post(
+        BULK_URL, {"ids": [mine.pk, civil.pk], "status": "delivered"}, format="json"
+    )
+    assert refused.status_code == 400
+    body = refused.json()
+    assert body["code"] == "application_error"
+    assert body["message"].startswith("以下 1 项措施不能更新，整批均未保存")
+    assert [row["id"] for row in body["extra"]["rows"]] == [civil.pk]
+    # The village cadre: the other township's measure is refused, named by its id only.
+    refused = cadre_api.post(
+        BULK_URL, {"ids": [mine.pk, far.pk], "status": "in_progress"}, format="json"
+    )
+    assert refused.status_code == 400
+    (row,) = refused.json()["extra"]["rows"]
+    assert row == {
+        "id": far.pk,
+        "label": f"编号 {far.pk}",
+        "reasons": ["措施不存在，或不在您的管辖范围内、不由本部门负责"],
+    }
+    assert set(PlanMeasure.objects.values_list("status", flat=True)) == {"planned"}
+
+    empty = medical_api.post(BULK_URL, {"ids": [], "status": "delivered"}, format="json")
+    assert empty.status_code == 400 and "ids" in empty.json()["extra"]["fields"]
+    stop = medical_api.post(
+        BULK_URL, {"ids": [mine.pk], "status": "stopped", "note": "迁出"}, format="json"
+    )
+    assert stop.status_code == 400 and "批量登记只能标记为" in stop.json()["message"]
+
+
+def test_progress_confirms_a_registry_flag(cadre_api, api_client_for):
+    from shouwang.registry.models import Household
+
+    household = _monitored(risk_type_1=rc.RiskType.HOUSING, housing_secure=False)
+    repair = _planned(household, "农村危房改造")
+    url = f"/api/plan-measures/{repair.pk}/progress/"
+    shown = cadre_api.get(f"/api/plan-measures/{repair.pk}/").json()
+    assert shown["registry_flags_to_confirm"] == ["housing_secure"]
+
+    unknown = cadre_api.post(
+        url, {"status": "delivered", "registry_flags": {"roof": True}}, format="json"
+    )
+    assert unknown.status_code == 400 and "registry_flags" in unknown.json()["extra"]["fields"]
+    not_asked = cadre_api.post(
+        url,
+        {"status": "delivered", "registry_flags": {"drinking_water_secure": True}},
+        format="json",
+    )
+    assert not_asked.status_code == 400
+    housing = f.make_user(
+        "dept-housing", Role.DEPARTMENT_OFFICER, [f.COUNTY_WULONG], department="housing"
+    )
+    officer = api_client_for(housing).post(
+        url, {"status": "delivered", "registry_flags": {"housing_secure": True}}, format="json"
+    )
+    assert officer.status_code == 403 and "不能修改农户档案" in officer.json()["message"]
+    repair.refresh_from_db()
+    assert repair.status == MeasureStatus.PLANNED
+
+    done = cadre_api.post(
+        url, {"status": "delivered", "registry_flags": {"housing_secure": True}}, format="json"
+    )
+    assert done.status_code == 200, done.json()
+    assert done.json()["status"] == "delivered"
+    assert done.json()["registry_flags_to_confirm"] == []
+    assert Household.objects.get(pk=household.pk).housing_secure is True
+    event = AuditEvent.objects.filter(
+        target_type="registry.household", target_id=str(household.pk), action="update"
+    ).latest("id")
+    assert event.actor.username == "cadre-a"
+    assert event.after["housing_secure"] is True
+
+    far = _planned(
+        _monitored(f.VILLAGE_OTHER_TOWNSHIP, risk_type_1=rc.RiskType.HOUSING, housing_secure=False),
+        "农村危房改造",
+    )
+    outside = cadre_api.post(
+        f"/api/plan-measures/{far.pk}/progress/",
+        {"status": "delivered", "registry_flags": {"housing_secure": True}},
+        format="json",
+    )
+    assert outside.status_code == 404
+    assert Household.objects.get(pk=far.plan.household_id).housing_secure is False
+
+
 # -- query counts ------------------------------------------------------------------------------
 
 
@@ -569,7 +702,19 @@ def test_filters_and_bodies_are_documented():
     assert progress["content"]["application/json"]["schema"]["$ref"].endswith(
         "/PlanMeasureProgressRequest"
     )
+    bulk = paths["/api/plan-measures/bulk-progress/"]["post"]["requestBody"]
+    assert bulk["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/PlanMeasureBulkProgressRequest"
+    )
     components = schema["components"]["schemas"]
+    assert set(components["PlanMeasureBulkProgressRequest"]["properties"]) == {
+        "ids",
+        "status",
+        "date",
+        "note",
+    }
+    assert "registry_flags" in components["PlanMeasureProgressRequest"]["properties"]
+    assert "registry_flags_to_confirm" in components["PlanMeasure"]["properties"]
     assert components["MeasureStatusEnum"]["enum"] == [s.value for s in MeasureStatus]
     assert set(components["PlanProposal"]["properties"]) >= {
         "measure",

@@ -88,6 +88,7 @@ EXPECTED_OPERATIONS = {
     "/api/plan-measures/": {"get"},
     "/api/plan-measures/{id}/": {"get", "patch"},
     "/api/plan-measures/{id}/progress/": {"post"},
+    "/api/plan-measures/bulk-progress/": {"post"},
     "/api/social-offers/": {"get", "post"},
     "/api/social-offers/{id}/": {"get", "put", "patch"},
     "/api/social-offers/{id}/propose/": {"post"},

@@ -315,7 +315,7 @@ def test_planner_accepts_proposals_with_their_rules(client, village_cadre):
     assert "推荐规则：因病：患病成员医疗救助" in text
     assert "冉秀英（患有大病" in text  # the reason names the member
     assert "因病" in text and "普通劳动力" in text and "患有大病" in text
-    assert response.context["labour"] == "有劳动能力（普通或技能劳动力）"
+    assert response.context["labour"] == "有劳动能力"
 
     medical = rows["医疗救助"]
     prefix = medical.form.prefix

@@ -185,7 +185,7 @@ def test_cadre_accepts_a_plan_and_the_department_delivers_it(live_server, browse
     criterion = cadre.locator(".criterion", has_text="至少落实一项帮扶措施")
     expect(criterion).to_have_class("criterion criterion-met")
     expect(criterion).to_contain_text("已满足")
-    expect(criterion).to_contain_text("已落实：医疗救助")
+    expect(criterion).to_contain_text("已落实 1 项：医疗救助")
     expect(cadre.locator(".criterion", has_text="纳入监测已满")).to_contain_text("已满足")
     criterion.get_by_role("link", name="查看帮扶计划").click()
     expect(cadre.locator("#plan")).to_contain_text("已落实 1 项")
@@ -226,3 +226,138 @@ def test_district_admin_edits_a_rule(live_server, browser, plan_setup):
     cadre.get_by_role("link", name="推荐规则").click()
     expect(cadre.locator("#main")).to_contain_text("因病：家庭医生签约服务")
     expect(cadre.get_by_role("link", name="新增规则")).to_have_count(0)
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def _monitored_household(name: str, **data):
+    fields = {
+        "household_type": rc.HouseholdType.MONITORED,
+        "monitoring_category": rc.MonitoringCategory.MARGINAL,
+        "monitoring_status": rc.MonitoringStatus.RISK_UNRESOLVED,
+        "identified_month": "202601",
+        "risk_type_1": rc.RiskType.ILLNESS,
+    }
+    household = f.make_household(members=0, **{**fields, **data})
+    f.make_member(household, name=name, relation=rc.Relation.HEAD)
+    household.refresh_from_db()
+    return household
+
+
+def _overdue_measure(household, name: str) -> PlanMeasure:
+    from shouwang.assistance.models import Measure
+    from shouwang.assistance.services import plan_accept
+
+    long_ago = timezone.localdate() - dt.timedelta(days=120)
+    measure = Measure.objects.get(name=name)
+    plan = plan_accept(
+        actor=None,
+        household=household,
+        items=[{"measure": measure, "planned_start": long_ago, "planned_end": long_ago}],
+    )
+    return plan.measures.get(measure=measure)
+
+
+def _fits_the_width(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_department_delivers_overdue_measures_in_one_submit_on_a_phone(
+    live_server, browser, committed_divisions
+):
+    """The medical insurance officer, on a phone, ticks the overdue measures (all on the page,
+    then one off again), gives one date and one note, and delivers them in one submit."""
+    from playwright.sync_api import expect
+
+    screens = Screens()
+    _account(
+        "medical-bulk",
+        Role.DEPARTMENT_OFFICER,
+        f.COUNTY_WULONG,
+        "张医保",
+        department="medical_insurance",
+    )
+    names = ["冉一", "冉二", "冉三", "冉四", "冉五"]
+    rows = [_overdue_measure(_monitored_household(name), "医疗救助") for name in names]
+
+    page = _login(browser, live_server, "medical-bulk")
+    page.set_viewport_size(PHONE)
+    page.get_by_role("link", name="逾期措施").click()
+    expect(page.locator("#results")).to_contain_text("共 5 项措施")
+    ticks = page.locator('#results input[name="pm"]')
+    expect(ticks).to_have_count(5)
+    select_all = page.get_by_label("全选本页")
+    expect(select_all).to_be_visible()
+    select_all.check()
+    for i in range(5):
+        expect(ticks.nth(i)).to_be_checked()
+    expect(page.locator(".bulk-count")).to_have_text("已选 5 项")
+    page.get_by_label(f"选择：{names[4]}户 医疗救助").uncheck()
+    expect(page.locator(".bulk-count")).to_have_text("已选 4 项")
+    expect(select_all).not_to_be_checked()
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    page.get_by_label("登记为").select_option(label="已落实")
+    page.get_by_label("日期").fill(yesterday.isoformat())
+    page.get_by_label("落实情况说明").fill("医疗救助资金已统一拨付到户")
+    assert _fits_the_width(page), "the list is wider than a phone"
+    page.screenshot(path=screens.dir / "assistance-bulk-ticked-390.png", full_page=True)
+    screens.shoot(page, "bulk-ticked")
+    page.set_viewport_size(PHONE)
+    page.get_by_role("button", name="登记所选措施").click()
+
+    expect(page.locator(".messages")).to_contain_text("已将 4 项措施登记为“已落实”。")
+    expect(page.locator("#results")).to_contain_text("共 1 项措施")
+    expect(page.locator("#results tbody tr")).to_contain_text(names[4])
+    page.screenshot(path=screens.dir / "assistance-bulk-done-390.png", full_page=True)
+    for pm in rows[:4]:
+        pm.refresh_from_db()
+        assert pm.status == MeasureStatus.DELIVERED
+        assert pm.actual_end == yesterday
+        assert pm.status_note == "医疗救助资金已统一拨付到户"
+    rows[4].refresh_from_db()
+    assert rows[4].status == MeasureStatus.PLANNED
+
+
+def test_a_refused_batch_says_which_measure_and_why(live_server, browser, committed_divisions):
+    """A cadre ticks a measure whose household's house is registered unsafe: the batch is
+    refused with that measure named, and the measure page asks the housing question."""
+    from playwright.sync_api import expect
+
+    from shouwang.registry.models import Household
+
+    screens = Screens()
+    _account("cadre-bulk", Role.VILLAGE_CADRE, f.VILLAGE_A, "冉村干部")
+    medical = _overdue_measure(_monitored_household("冉医"), "医疗救助")
+    house = _monitored_household("冉房", risk_type_1=rc.RiskType.HOUSING, housing_secure=False)
+    repair = _overdue_measure(house, "农村危房改造")
+
+    page = _login(browser, live_server, "cadre-bulk")
+    page.set_viewport_size(PHONE)
+    page.get_by_role("link", name="逾期措施").click()
+    expect(page.locator("#results")).to_contain_text("落实时须确认“住房安全有保障”")
+    page.get_by_label("全选本页").check()
+    page.get_by_role("button", name="登记所选措施").click()
+    expect(page.locator(".alert-error")).to_contain_text("以下 1 项措施不能登记，整批均未保存")
+    expect(page.locator(".bulk-refused")).to_contain_text("冉房户 农村危房改造")
+    expect(page.get_by_label("选择：冉医户 医疗救助")).to_be_checked()  # the ticks stay
+    assert _fits_the_width(page)
+    page.screenshot(path=screens.dir / "assistance-bulk-refused-390.png", full_page=True)
+    medical.refresh_from_db()
+    assert medical.status == MeasureStatus.PLANNED
+
+    # On the measure's own page the delivery asks whether the house is safe now.
+    page.get_by_role("link", name="农村危房改造").click()
+    question = page.get_by_role("group", name="落实后该户住房安全是否已有保障？")
+    expect(question).to_be_visible()
+    expect(question.get_by_label("否，仍无保障")).to_be_checked()  # the registry's value
+    delivery = page.locator("#delivery")
+    delivery.get_by_label("落实状态").select_option(label="已落实")
+    question.get_by_label("是，住房安全有保障").check()
+    assert _fits_the_width(page)
+    page.screenshot(path=screens.dir / "assistance-confirm-housing-390.png", full_page=True)
+    delivery.get_by_role("button", name="保存落实情况").click()
+    expect(page.locator(".messages")).to_contain_text("已同步更新农户档案：“住房安全有保障”为“是”")
+    repair.refresh_from_db()
+    assert repair.status == MeasureStatus.DELIVERED
+    assert Household.objects.get(pk=house.pk).housing_secure is True

@@ -23,10 +23,21 @@ from shouwang.assistance.models import (
     PlanMeasure,
     RecommendationRule,
 )
-from shouwang.assistance.services import can_update_delivery
+from shouwang.assistance.services import (
+    BULK_PROGRESS_LIMIT,
+    can_update_delivery,
+    delivery_flags,
+    flag_label,
+)
 from shouwang.core.choices import Department
 from shouwang.core.models import User
-from shouwang.registry.choices import HealthStatus, LabourSkill, RiskType, SchoolStatus
+from shouwang.registry.choices import (
+    RISK_REGISTRY_FLAGS,
+    HealthStatus,
+    LabourSkill,
+    RiskType,
+    SchoolStatus,
+)
 from shouwang.registry.models import Member
 from shouwang.registry.selectors import member_queryset
 
@@ -355,6 +366,13 @@ class PlanMeasureSerializer(serializers.ModelSerializer):
     can_progress = serializers.SerializerMethodField(
         label=_("您可更新落实情况"), help_text=_("POST /api/plan-measures/{id}/progress/")
     )
+    registry_flags_to_confirm = serializers.SerializerMethodField(
+        label=_("落实时确认的农户档案项目"),
+        help_text=_(
+            "该措施解决的风险在农户档案中对应的保障情况（如 housing_secure）；标记已落实时可在 "
+            "…/progress/ 的 registry_flags 中确认。已落实或已终止的措施为空"
+        ),
+    )
 
     class Meta:
         model = PlanMeasure
@@ -396,10 +414,14 @@ class PlanMeasureSerializer(serializers.ModelSerializer):
             "updated_by_name",
             "can_edit",
             "can_progress",
+            "registry_flags_to_confirm",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
+
+    def get_registry_flags_to_confirm(self, pm: PlanMeasure) -> list[str]:
+        return list(delivery_flags(pm)) if pm.status in OPEN_MEASURE_STATUSES else []
 
     def get_overdue(self, pm: PlanMeasure) -> bool:
         return _overdue(pm)
@@ -593,6 +615,37 @@ class PlanMeasureUpdateSerializer(serializers.Serializer):
     status_note = serializers.CharField(max_length=200, allow_blank=True, label=_("落实情况说明"))
 
 
+#: The registry flags a delivery may confirm, once each: housing_secure, drinking_water_secure.
+REGISTRY_FLAG_NAMES = tuple(dict.fromkeys(RISK_REGISTRY_FLAGS.values()))
+
+
+def _flag_help() -> str:
+    names = "、".join(f"{name}（{flag_label(name)}）" for name in REGISTRY_FLAG_NAMES)
+    return str(
+        _(
+            '标记已落实时确认农户档案的保障情况，如 {"housing_secure": true}；可填：%(names)s，'
+            "只能填该措施的 registry_flags_to_confirm 所列项目。改变的项目经农户档案服务更新"
+            "（记入农户的审计日志）；只有村、乡镇（街道）和区县工作人员可以修改。"
+        )
+    ) % {"names": names}
+
+
+class RegistryFlagsField(serializers.DictField):
+    """``{"housing_secure": true}``: registry flags by name, each a yes/no."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(child=serializers.BooleanField(), **kwargs)
+
+    def to_internal_value(self, data: Any) -> dict[str, bool]:
+        value = super().to_internal_value(data)
+        unknown = sorted(set(value) - set(REGISTRY_FLAG_NAMES))
+        if unknown:
+            raise serializers.ValidationError(
+                _("未知的农户档案项目：%(names)s") % {"names": "、".join(unknown)}
+            )
+        return value
+
+
 class PlanMeasureProgressSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=MeasureStatus.choices,
@@ -613,3 +666,50 @@ class PlanMeasureProgressSerializer(serializers.Serializer):
     status_note = serializers.CharField(
         max_length=200, required=False, allow_blank=True, label=_("落实情况说明")
     )
+    registry_flags = RegistryFlagsField(
+        required=False, label=_("确认的农户档案保障情况"), help_text=_flag_help()
+    )
+
+
+class PlanMeasureBulkProgressSerializer(serializers.Serializer):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        min_length=1,
+        max_length=BULK_PROGRESS_LIMIT,
+        label=_("计划措施编号"),
+        help_text=_("最多 %(n)d 项") % {"n": BULK_PROGRESS_LIMIT},
+    )
+    status = serializers.ChoiceField(
+        choices=MeasureStatus.choices,
+        label=_("状态"),
+        help_text=_("只能为实施中（in_progress）或已落实（delivered）；终止须逐项说明原因"),
+    )
+    date = serializers.DateField(
+        required=False,
+        allow_null=True,
+        label=_("日期"),
+        help_text=_("已落实时为实际完成日期，实施中时为实际开始日期；不填为今天"),
+    )
+    note = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        label=_("落实情况说明"),
+        help_text=_("填写后替换各措施原有的说明；为空则保留"),
+    )
+
+    def service_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        values = self.validated_data
+        if values.get("date") is not None:
+            delivered = values["status"] == MeasureStatus.DELIVERED
+            data["actual_end" if delivered else "actual_start"] = values["date"]
+        note = (values.get("note") or "").strip()
+        if note:
+            data["status_note"] = note
+        return data
+
+
+class PlanMeasureBulkResultSerializer(serializers.Serializer):
+    count = serializers.IntegerField(label=_("已更新的措施数"))
+    results = PlanMeasureSerializer(many=True, label=_("已更新的措施"))

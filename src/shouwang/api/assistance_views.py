@@ -347,7 +347,9 @@ class PlanMeasureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         description=_(
             "状态：计划中 → 实施中 → 已落实，或终止（须在 status_note 说明原因）；已落实和已终止"
             "不能再改。实际日期不能晚于今天。本人管辖范围内的区县、乡镇工作人员和村干部，或负责该"
-            "措施的行业部门工作人员可以更新；每次更新记入审计日志。"
+            "措施的行业部门工作人员可以更新；每次更新记入审计日志。标记已落实时，可在"
+            " registry_flags 中确认该措施涉及的农户档案保障情况（见措施的 registry_flags_to_confirm），"
+            "改变的项目在同一事务中更新农户档案。"
         ),
         request=s.PlanMeasureProgressSerializer,
         responses={200: s.PlanMeasureSerializer},
@@ -359,10 +361,46 @@ class PlanMeasureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         target = data.pop("status")
+        flags = data.pop("registry_flags", None)
         pm = services.plan_measure_progress(
-            actor=request.user, plan_measure=pm, status=target, data=data
+            actor=request.user, plan_measure=pm, status=target, data=data, registry_flags=flags
         )
         return self._render(pm)
+
+    @extend_schema(
+        summary=_("批量更新落实情况"),
+        description=_(
+            "一次将多项措施标记为实施中或已落实，共用一个日期（已落实为实际完成日期，实施中为"
+            "实际开始日期；不填为今天）和一条说明。每项措施按 …/progress/ 的规则逐项检查（管辖"
+            "范围、行业部门、状态、日期）；任一项不能更新则全部不保存，400 的 extra.rows 列出每项"
+            "被拒的措施（id、label、reasons）。农户档案“住房安全有保障”“饮水安全有保障”现为“否”"
+            "且落实时须确认的措施（registry_flags_to_confirm），请逐项用 …/progress/ 确认。每项措施"
+            "记入审计日志。"
+        ),
+        request=s.PlanMeasureBulkProgressSerializer,
+        responses={200: s.PlanMeasureBulkResultSerializer},
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="bulk-progress",
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def bulk_progress(self, request):
+        serializer = s.PlanMeasureBulkProgressSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        saved = services.plan_measures_bulk_progress(
+            actor=request.user,
+            plan_measure_ids=serializer.validated_data["ids"],
+            status=serializer.validated_data["status"],
+            data=serializer.service_data(),
+        )
+        rows = selectors.plan_measure_list(actor=request.user).filter(
+            pk__in=[pm.pk for pm in saved]
+        )
+        body = {"count": len(saved), "results": rows}
+        return Response(s.PlanMeasureBulkResultSerializer(body, context={"request": request}).data)
 
     def _render(self, pm: PlanMeasure) -> Response:
         pm = selectors.plan_measure_get(actor=self.request.user, pk=pm.pk)

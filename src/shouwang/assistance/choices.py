@@ -32,11 +32,31 @@ class MeasureSource(models.TextChoices):
 
 
 class HouseholdLabour(models.TextChoices):
-    """The household-level labour condition a recommendation rule may ask for."""
+    """The household-level labour *condition* a recommendation rule may ask for. A filter's
+    choices, "any" among them: never a household's value (that is HouseholdLabourLevel)."""
 
     ANY = "any", _("不限")
     CAPABLE = "capable", _("有劳动能力（普通或技能劳动力）")
     NONE = "none", _("整户无劳动能力")
+
+
+class HouseholdLabourLevel(models.TextChoices):
+    """A household's labour capacity as read from its members' labour skills."""
+
+    #: At least one ordinary or skilled worker.
+    CAPABLE = "capable", _("有劳动能力")
+    #: Weak or half labour only (弱劳动力或半劳动力), nobody fully able to work.
+    WEAK = "weak", _("弱劳动能力")
+    #: Nobody can work at all (整户无劳动能力).
+    NONE = "none", _("无劳动能力")
+
+
+#: The household labour levels each rule condition admits.
+LABOUR_CONDITION_LEVELS: dict[str, frozenset[str]] = {
+    HouseholdLabour.ANY: frozenset(HouseholdLabourLevel),
+    HouseholdLabour.CAPABLE: frozenset({HouseholdLabourLevel.CAPABLE}),
+    HouseholdLabour.NONE: frozenset({HouseholdLabourLevel.NONE}),
+}
 
 
 class OrganisationKind(models.TextChoices):

@@ -201,10 +201,28 @@ def plan_measure_initial(pm: PlanMeasure, names: Iterable[str]) -> dict[str, Any
     return {name: getattr(pm, name) for name in names}
 
 
-class DeliveryForm(forms.Form):
-    """A delivery update: the new status with the actual dates and amounts."""
+def flag_question(name: str) -> str:
+    """The question a delivery asks about a registry flag: 住房安全有保障 → 落实后该户住房安全
+    是否已有保障？"""
+    label = services.flag_label(name)
+    topic = label.removesuffix("有保障")
+    if topic == label:
+        return _("落实后该户“%(flag)s”是否属实？") % {"flag": label}
+    return _("落实后该户%(topic)s是否已有保障？") % {"topic": topic}
 
-    def __init__(self, *args: Any, current: str, **kwargs: Any) -> None:
+
+def _yes(value: Any) -> bool:
+    return value == "yes"
+
+
+class DeliveryForm(forms.Form):
+    """A delivery update: the new status with the actual dates and amounts, and, when the
+    measure answers a risk the registry records as a yes/no fact (``flags``: name → the
+    registry's value now), whether the household is secure after delivery."""
+
+    def __init__(
+        self, *args: Any, current: str, flags: dict[str, bool] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         status = MeasureStatus(current)
         allowed = [status] if status in OPEN_MEASURE_STATUSES else []
@@ -216,9 +234,95 @@ class DeliveryForm(forms.Form):
         self.fields["status_note"].help_text = _("终止措施时须说明原因")
         self.fields["actual_end"].help_text = _("标记已落实时不填为今天")
         page_widgets(self)
+        self.flag_names = tuple(flags or ())
+        for name, value in (flags or {}).items():
+            label = services.flag_label(name)
+            self.fields[name] = forms.TypedChoiceField(
+                label=flag_question(name),
+                choices=[
+                    ("yes", _("是，%(flag)s") % {"flag": label}),
+                    ("no", _("否，仍无保障")),
+                ],
+                coerce=_yes,
+                empty_value=None,
+                required=False,
+                widget=forms.RadioSelect,
+                initial="yes" if value else "no",
+                help_text=_("农户档案“%(flag)s”现为“%(now)s”；标记为已落实时按所选更新农户档案")
+                % {"flag": label, "now": _("是") if value else _("否")},
+            )
+
+    @property
+    def progress_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if name not in self.flag_names]
+
+    @property
+    def flag_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.flag_names]
+
+    def _delivering(self) -> bool:
+        return self.cleaned_data.get("status") == MeasureStatus.DELIVERED
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self._delivering():
+            for name in self.flag_names:
+                if cleaned.get(name) is None and name not in self.errors:
+                    self.add_error(name, _("请回答：%(q)s") % {"q": flag_question(name)})
+        return cleaned
 
     def progress_data(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in services.PROGRESS_FIELDS}
+
+    def registry_flags(self) -> dict[str, bool] | None:
+        """The registry facts confirmed, when marking delivered; None otherwise."""
+        if not self.flag_names or not self._delivering():
+            return None
+        return {name: self.cleaned_data[name] for name in self.flag_names}
+
+
+class BulkDeliveryForm(forms.Form):
+    """One delivery for the measures ticked on a list page: a status, a date and a note.
+    The ticked measures come as ``pm`` values (their ids); the service checks each one."""
+
+    status = forms.ChoiceField(
+        label=_("登记为"),
+        choices=[(s.value, s.label) for s in MeasureStatus if s in services.BULK_STATUSES],
+        initial=MeasureStatus.DELIVERED,
+    )
+    on = forms.DateField(
+        label=_("日期"),
+        required=False,
+        help_text=_("已落实为实际完成日期，实施中为实际开始日期；不填为今天"),
+    )
+    note = forms.CharField(
+        label=_("落实情况说明"),
+        max_length=200,
+        required=False,
+        help_text=_("填写后替换所选措施原有的说明"),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        page_widgets(self)
+
+    def selected_ids(self) -> list[int]:
+        """The ticked measures' ids, as posted (anything not a number left out)."""
+        if not self.is_bound:
+            return []
+        values = self.data.getlist("pm") if hasattr(self.data, "getlist") else []
+        return [int(v) for v in values if str(v).isdigit()]
+
+    def service_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        on = self.cleaned_data.get("on")
+        if on is not None:
+            delivered = self.cleaned_data["status"] == MeasureStatus.DELIVERED
+            data["actual_end" if delivered else "actual_start"] = on
+        note = (self.cleaned_data.get("note") or "").strip()
+        if note:
+            data["status_note"] = note
+        return data
 
 
 # --- catalogue and rules -----------------------------------------------------------------

@@ -13,7 +13,11 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from shouwang.assistance.choices import HouseholdLabour
+from shouwang.assistance.choices import (
+    LABOUR_CONDITION_LEVELS,
+    HouseholdLabour,
+    HouseholdLabourLevel,
+)
 from shouwang.assistance.models import Measure, RecommendationRule
 from shouwang.registry.choices import LABOUR_CAPABLE, SOME_LABOUR, RiskType
 from shouwang.registry.models import Household, Member
@@ -31,15 +35,16 @@ class Proposal:
         return (self.measure.pk, self.member.pk if self.member else None)
 
 
-def household_labour(members: Sequence[Member]) -> str:
-    """``capable`` with an ordinary or skilled worker, ``none`` when nobody can work at all
-    (weak labour counts as some labour), otherwise ``any`` (only weak labour)."""
+def household_labour(members: Sequence[Member]) -> HouseholdLabourLevel:
+    """The household's labour capacity: ``capable`` with an ordinary or skilled worker,
+    ``weak`` with weak labour only (which still counts as some labour), ``none`` when nobody
+    can work at all. A household's value, never a rule condition's "any"."""
     skills = {m.labour_skill for m in members}
     if skills & LABOUR_CAPABLE:
-        return HouseholdLabour.CAPABLE
-    if not skills & SOME_LABOUR:
-        return HouseholdLabour.NONE
-    return HouseholdLabour.ANY
+        return HouseholdLabourLevel.CAPABLE
+    if skills & SOME_LABOUR:
+        return HouseholdLabourLevel.WEAK
+    return HouseholdLabourLevel.NONE
 
 
 def member_fits(rule: RecommendationRule, member: Member, today: dt.date) -> bool:
@@ -55,14 +60,13 @@ def member_fits(rule: RecommendationRule, member: Member, today: dt.date) -> boo
     return not (rule.member_labour_skills and member.labour_skill not in rule.member_labour_skills)
 
 
-def _household_fits(rule: RecommendationRule, risks: set[str], labour: str) -> bool:
+def _household_fits(
+    rule: RecommendationRule, risks: set[str], labour: HouseholdLabourLevel
+) -> bool:
     if rule.risk_types and not risks & set(rule.risk_types):
         return False
-    if rule.household_labour == HouseholdLabour.CAPABLE:
-        return labour == HouseholdLabour.CAPABLE
-    if rule.household_labour == HouseholdLabour.NONE:
-        return labour == HouseholdLabour.NONE
-    return True
+    admitted = LABOUR_CONDITION_LEVELS.get(rule.household_labour)
+    return admitted is None or labour in admitted
 
 
 def _reason(rule: RecommendationRule, risks: set[str], member: Member | None) -> str:

@@ -12,7 +12,9 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -39,9 +41,9 @@ from shouwang.core.audit import (
 )
 from shouwang.core.choices import AuditAction
 from shouwang.core.exceptions import ApplicationError, PermissionDenied, full_clean_or_refuse
-from shouwang.core.jurisdiction import division_in_area
+from shouwang.core.jurisdiction import can_edit_registry, division_in_area
 from shouwang.core.models import User
-from shouwang.registry.choices import MonitoringStatus
+from shouwang.registry.choices import RISK_REGISTRY_FLAGS, MonitoringStatus
 from shouwang.registry.models import Household, Member
 
 #: Days from acceptance to a measure's planned completion when the cadre gives none.
@@ -358,25 +360,98 @@ def can_update_delivery(actor: User | None, pm: PlanMeasure) -> bool:
     return True
 
 
-@transaction.atomic
-def plan_measure_progress(
-    *,
-    actor: User | None,
-    plan_measure: PlanMeasure,
-    status: str,
-    data: dict[str, Any] | None = None,
-    today: dt.date | None = None,
-) -> PlanMeasure:
-    """Record delivery: move the status (planned → in progress → delivered, or stopped) and
-    the actual dates and amounts. Delivered and stopped are final."""
-    today = today or timezone.localdate()
-    data = dict(data or {})
-    pm = (
-        PlanMeasure.objects.select_for_update(of=("self",))
-        .select_related("plan__household", "measure")
-        .get(pk=plan_measure.pk)
+# ---------------------------------------------------------------------------------------------
+# Registry flags a delivery confirms
+
+
+def _flag_names() -> tuple[str, ...]:
+    """Every registry flag a risk type maps to, once each, in the mapping's order."""
+    return tuple(dict.fromkeys(RISK_REGISTRY_FLAGS.values()))
+
+
+def delivery_flags(pm: PlanMeasure) -> tuple[str, ...]:
+    """The registry flags (``Household.housing_secure``, …) a delivery of ``pm`` asks to
+    confirm, read from data: the risk types its measure group answers
+    (``MeasureGroup.covers_risk_types``) that the registry records as a yes/no fact
+    (``registry.choices.RISK_REGISTRY_FLAGS``), where the household was identified with that
+    risk or the registry says it is not secure now (as the elimination visit does)."""
+    household = pm.plan.household
+    covered = {
+        RISK_REGISTRY_FLAGS[risk]
+        for risk in (pm.measure.group.covers_risk_types or ())
+        if risk in RISK_REGISTRY_FLAGS
+    }
+    identified = {
+        RISK_REGISTRY_FLAGS[risk] for risk in household.risk_types if risk in RISK_REGISTRY_FLAGS
+    }
+    return tuple(
+        name
+        for name in _flag_names()
+        if name in covered and (name in identified or not getattr(household, name))
     )
-    _require(can_update_delivery(actor, pm), _("您不能更新这项措施的落实情况"))
+
+
+def flag_label(name: str) -> str:
+    """A registry flag's name as the registry's pages show it (住房安全有保障)."""
+    return str(Household._meta.get_field(name).verbose_name)
+
+
+def _check_flags(pm: PlanMeasure, flags: dict[str, bool], target: MeasureStatus) -> None:
+    """Refuse confirmations out of place: when not delivering, or of a flag not asked."""
+    if target != MeasureStatus.DELIVERED:
+        raise ApplicationError(_("只有将措施标记为“已落实”时才能确认农户档案的保障情况"))
+    asked = delivery_flags(pm)
+    unknown = [name for name in flags if name not in asked]
+    if unknown:
+        known = set(RISK_REGISTRY_FLAGS.values())
+        labels = "、".join(flag_label(n) if n in known else n for n in unknown)
+        raise ApplicationError(
+            _("该措施落实时不确认以下农户档案项目：%(fields)s") % {"fields": labels}
+        )
+
+
+def _write_flags(*, actor: User | None, pm: PlanMeasure, flags: dict[str, bool]) -> None:
+    """Write the confirmed flags that change through the registry's service, which checks
+    the actor's role and area again and writes the household's own audit row."""
+    household = Household.objects.select_for_update().get(pk=pm.plan.household_id)
+    changes = {
+        name: bool(value) for name, value in flags.items() if getattr(household, name) != value
+    }
+    if not changes:
+        return
+    if not can_edit_registry(actor):
+        raise PermissionDenied(
+            _("您的角色不能修改农户档案中的%(fields)s，请由村、乡镇（街道）工作人员确认")
+            % {"fields": "、".join(flag_label(n) for n in changes)}
+        )
+    from shouwang.registry.services import household_update
+
+    try:
+        household_update(actor=actor, household=household, data=changes)
+    except DjangoValidationError as error:
+        raise ApplicationError(
+            _("农户档案未能更新：%(reason)s") % {"reason": "；".join(error.messages)}
+        ) from error
+
+
+# ---------------------------------------------------------------------------------------------
+# Delivery
+
+
+def _locked_measures(ids: Iterable[int]) -> QuerySet[PlanMeasure]:
+    return (
+        PlanMeasure.objects.select_for_update(of=("self",))
+        .select_related(
+            "plan__household", "plan__household__village", "measure", "measure__group", "member"
+        )
+        .filter(pk__in=list(ids))
+    )
+
+
+def _apply_progress(
+    pm: PlanMeasure, *, actor: User | None, status: str, data: dict[str, Any], today: dt.date
+) -> MeasureStatus:
+    """Move ``pm`` (in memory) to ``status`` with ``data``; ApplicationError if refused."""
     try:
         target = MeasureStatus(status)
     except ValueError as error:
@@ -389,7 +464,6 @@ def plan_measure_progress(
         )
     if target == current and current not in OPEN_MEASURE_STATUSES:
         raise ApplicationError(_("措施%(status)s，不能再修改") % {"status": current.label})
-    before = model_snapshot(pm)
     _set(pm, data, PROGRESS_FIELDS)
     pm.status = target
     if target in (MeasureStatus.IN_PROGRESS, MeasureStatus.DELIVERED) and pm.actual_start is None:
@@ -408,5 +482,148 @@ def plan_measure_progress(
         raise ApplicationError(_("金额不能为负数"))
     pm.updated_by = stored_actor(actor)
     full_clean_or_refuse(pm)
+    return target
+
+
+def _save_progress(actor: User | None, pm: PlanMeasure, before: dict) -> None:
     _save_audited(actor, pm, before, subject=household_subject(pm.plan.household_id, pm))
+
+
+@transaction.atomic
+def plan_measure_progress(
+    *,
+    actor: User | None,
+    plan_measure: PlanMeasure,
+    status: str,
+    data: dict[str, Any] | None = None,
+    registry_flags: dict[str, bool] | None = None,
+    today: dt.date | None = None,
+) -> PlanMeasure:
+    """Record delivery: move the status (planned → in progress → delivered, or stopped) and
+    the actual dates and amounts. Delivered and stopped are final.
+
+    ``registry_flags`` are the registry facts the delivery confirms (``{"housing_secure":
+    True}``), only when marking delivered and only those ``delivery_flags`` asks for; a
+    changed one is written through ``registry.services.household_update`` in the same
+    transaction (the household's audit row with it)."""
+    today = today or timezone.localdate()
+    data = dict(data or {})
+    pm = _locked_measures([plan_measure.pk]).get()
+    _require(can_update_delivery(actor, pm), _("您不能更新这项措施的落实情况"))
+    before = model_snapshot(pm)
+    target = _apply_progress(pm, actor=actor, status=status, data=data, today=today)
+    flags = {name: bool(value) for name, value in (registry_flags or {}).items()}
+    if flags:
+        _check_flags(pm, flags, target)
+    _save_progress(actor, pm, before)
+    if flags:
+        _write_flags(actor=actor, pm=pm, flags=flags)
     return pm
+
+
+#: At most this many measures in one bulk update (two pages of a list and then some).
+BULK_PROGRESS_LIMIT = 200
+#: The statuses a bulk update may set: stopping needs a reason per measure.
+BULK_STATUSES = frozenset({MeasureStatus.IN_PROGRESS, MeasureStatus.DELIVERED})
+#: What a bulk update may set besides the status: one date and one note for all.
+BULK_PROGRESS_FIELDS = ("actual_start", "actual_end", "status_note")
+
+
+def plan_measure_label(pm: PlanMeasure) -> str:
+    """A measure as a refusal names it: household, measure and member."""
+    household = pm.plan.household
+    who = household.head_name or household.household_number
+    member = f"（{pm.member.name}）" if pm.member is not None else ""
+    return _("%(household)s户 %(measure)s%(member)s") % {
+        "household": who,
+        "measure": pm.measure.name,
+        "member": member,
+    }
+
+
+@transaction.atomic
+def plan_measures_bulk_progress(
+    *,
+    actor: User | None,
+    plan_measure_ids: Iterable[int],
+    status: str,
+    data: dict[str, Any] | None = None,
+    today: dt.date | None = None,
+) -> list[PlanMeasure]:
+    """Record the same delivery for many measures at once (one date, one note): in progress
+    or delivered. Every measure is resolved, then checked as ``plan_measure_progress``
+    checks one (area, department, status move, dates); if any is refused, nothing is saved
+    and the refusal lists each refused measure with its reasons (``extra["rows"]``). One
+    audit row per measure.
+
+    A bulk update answers no registry question: a measure whose delivery would ask the actor
+    to confirm a registry flag that now reads "not secure" (``delivery_flags``) is refused
+    here and delivered on its own page, where the question is asked."""
+    today = today or timezone.localdate()
+    data = dict(data or {})
+    _require(perms.can_deliver(actor), _("您的角色不能更新帮扶措施的落实情况"))
+    unknown = set(data) - set(BULK_PROGRESS_FIELDS)
+    if unknown:
+        raise ApplicationError(
+            _("批量登记不能修改的字段：%(fields)s") % {"fields": "、".join(sorted(unknown))}
+        )
+    ids = list(dict.fromkeys(int(pk) for pk in plan_measure_ids))
+    if not ids:
+        raise ApplicationError(_("请至少选择一项措施"))
+    if len(ids) > BULK_PROGRESS_LIMIT:
+        raise ApplicationError(
+            _("一次最多更新 %(n)d 项措施，请分批提交") % {"n": BULK_PROGRESS_LIMIT}
+        )
+    try:
+        target = MeasureStatus(status)
+    except ValueError as error:
+        raise ApplicationError(_("未知的措施状态：%(status)s") % {"status": status}) from error
+    if target not in BULK_STATUSES:
+        raise ApplicationError(
+            _("批量登记只能标记为“%(a)s”或“%(b)s”；终止措施请逐项说明原因")
+            % {"a": MeasureStatus.IN_PROGRESS.label, "b": MeasureStatus.DELIVERED.label}
+        )
+    found = {pm.pk: pm for pm in _locked_measures(ids)}
+    confirms_registry = can_edit_registry(actor)
+    rows: list[dict[str, Any]] = []
+    saves: list[tuple[PlanMeasure, dict]] = []
+    for pk in ids:
+        pm = found.get(pk)
+        # Another area's or department's measure reads like one that does not exist.
+        if pm is None or not can_update_delivery(actor, pm):
+            rows.append(
+                {
+                    "id": pk,
+                    "label": _("编号 %(id)d") % {"id": pk},
+                    "reasons": [_("措施不存在，或不在您的管辖范围内、不由本部门负责")],
+                }
+            )
+            continue
+        reasons = []
+        before = model_snapshot(pm)
+        try:
+            _apply_progress(pm, actor=actor, status=target, data=data, today=today)
+        except ApplicationError as exc:
+            reasons.append(exc.message)
+        if target == MeasureStatus.DELIVERED and confirms_registry:
+            household = pm.plan.household
+            for name in delivery_flags(pm):
+                if not getattr(household, name):
+                    reasons.append(
+                        _("农户档案“%(flag)s”为“否”，落实后须确认是否已有保障，请在措施页单独登记")
+                        % {"flag": flag_label(name)}
+                    )
+        if reasons:
+            rows.append({"id": pk, "label": plan_measure_label(pm), "reasons": reasons})
+        else:
+            saves.append((pm, before))
+    if rows:
+        lines = [f"{row['label']}：{'；'.join(row['reasons'])}" for row in rows]
+        raise ApplicationError(
+            _("以下 %(n)d 项措施不能更新，整批均未保存：%(rows)s")
+            % {"n": len(rows), "rows": "\n".join(lines)},
+            extra={"rows": rows},
+        )
+    for pm, before in saves:
+        _save_progress(actor, pm, before)
+    return [pm for pm, _before in saves]

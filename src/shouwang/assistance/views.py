@@ -27,6 +27,7 @@ from shouwang.assistance.choices import OPEN_MEASURE_STATUSES, HouseholdLabour, 
 from shouwang.assistance.filters import PlanMeasureFilterSet
 from shouwang.assistance.forms import (
     AddMeasureForm,
+    BulkDeliveryForm,
     DeliveryForm,
     MeasureForm,
     MeasureGroupForm,
@@ -42,6 +43,7 @@ from shouwang.assistance.models import Measure, MeasureGroup, PlanMeasure, Recom
 from shouwang.assistance.recommend import Proposal, household_labour
 from shouwang.core.choices import AuditAction
 from shouwang.core.exceptions import ApplicationError, PermissionDenied
+from shouwang.core.jurisdiction import can_edit_registry
 from shouwang.core.models import AuditEvent
 from shouwang.core.views import roles_only
 from shouwang.registry import selectors as registry_selectors
@@ -82,9 +84,66 @@ def _mark_overdue(rows: list[PlanMeasure], today: dt.date) -> None:
         pm.days_over = (today - pm.planned_end).days if late else 0
 
 
+def _mark_bulk(rows: list[PlanMeasure], *, actor: Any, checked: set[int]) -> None:
+    """What a list row needs for the bulk delivery: whether it can be ticked (still owed;
+    every row of the list is the actor's to deliver), whether it was, and which registry
+    flags its delivery would ask the actor to confirm on its own page."""
+    confirms = can_edit_registry(actor)
+    for pm in rows:
+        pm.bulk_open = pm.status in OPEN_MEASURE_STATUSES
+        pm.bulk_checked = pm.bulk_open and pm.pk in checked
+        household = pm.plan.household
+        pm.confirm_flags = (
+            [
+                services.flag_label(name)
+                for name in services.delivery_flags(pm)
+                if not getattr(household, name)
+            ]
+            if pm.bulk_open and confirms
+            else []
+        )
+
+
+def _bulk_deliver(request: HttpRequest, form: BulkDeliveryForm) -> tuple[bool, list[dict]]:
+    """Run the bulk delivery posted from a list page: (saved, refused rows)."""
+    if not form.is_valid():
+        return False, []
+    try:
+        saved = services.plan_measures_bulk_progress(
+            actor=request.user,
+            plan_measure_ids=form.selected_ids(),
+            status=form.cleaned_data["status"],
+            data=form.service_data(),
+        )
+    except PermissionDenied:
+        raise
+    except ApplicationError as exc:
+        rows = exc.extra.get("rows") or []
+        form.add_error(
+            None,
+            _("以下 %(n)d 项措施不能登记，整批均未保存，请修改后再提交：") % {"n": len(rows)}
+            if rows
+            else exc.message,
+        )
+        return False, rows
+    messages.success(
+        request,
+        _("已将 %(n)d 项措施登记为“%(status)s”。")
+        % {"n": len(saved), "status": MeasureStatus(form.cleaned_data["status"]).label},
+    )
+    return True, []
+
+
 def _measure_list(request: HttpRequest, *, overdue_page: bool) -> HttpResponse:
     today = timezone.localdate()
     actor = request.user
+    bulk_form = BulkDeliveryForm(request.POST if request.method == "POST" else None, prefix="bulk")
+    refused: list[dict] = []
+    if request.method == "POST":
+        saved, refused = _bulk_deliver(request, bulk_form)
+        if saved:
+            # Back to the same list, filters and page as they were.
+            return redirect(request.get_full_path())
     rows = (
         selectors.overdue_measures(actor=actor, today=today)
         if overdue_page
@@ -99,6 +158,7 @@ def _measure_list(request: HttpRequest, *, overdue_page: bool) -> HttpResponse:
     )
     page = _page(request, filterset.qs)
     _mark_overdue(page.object_list, today)
+    _mark_bulk(page.object_list, actor=actor, checked=set(bulk_form.selected_ids()))
     partial = _partial(request)
     context = {
         "filter_form": filter_form,
@@ -108,6 +168,9 @@ def _measure_list(request: HttpRequest, *, overdue_page: bool) -> HttpResponse:
         "tab": "overdue" if overdue_page else "measures",
         "can_plan": perms.can_plan(actor),
         "department": actor.get_department_display() if perms.is_department_officer(actor) else "",
+        "bulk_form": bulk_form,
+        "bulk_refused": refused,
+        "bulk_any": any(pm.bulk_open for pm in page.object_list),
     }
     template = "assistance/_measure_results.html" if partial else "assistance/measure_list.html"
     return render(request, template, context)
@@ -182,6 +245,19 @@ def measure_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request.user
     is_open = pm.status in OPEN_MEASURE_STATUSES
     may_deliver = is_open and services.can_update_delivery(actor, pm)
+    household = pm.plan.household
+    asked = services.delivery_flags(pm) if may_deliver else ()
+    # The registry's service writes the flags: only those who may edit the registry answer.
+    flags = {name: getattr(household, name) for name in asked} if can_edit_registry(actor) else {}
+    unanswered = [
+        _("“%(flag)s”现为“%(value)s”")
+        % {
+            "flag": services.flag_label(name),
+            "value": _("是") if getattr(household, name) else _("否"),
+        }
+        for name in asked
+        if name not in flags
+    ]
     may_edit = is_open and perms.can_plan(actor)
     delivery_form = edit_form = None
     posted = request.POST.get("form") if request.method == "POST" else None
@@ -195,7 +271,9 @@ def measure_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if posted == "delivery":
         if not services.can_update_delivery(actor, pm):
             raise PermissionDenied(_("您不能更新这项措施的落实情况"))
-        delivery_form = DeliveryForm(request.POST, prefix="delivery", current=pm.status)
+        delivery_form = DeliveryForm(
+            request.POST, prefix="delivery", current=pm.status, flags=flags
+        )
         if delivery_form.is_valid():
             try:
                 services.plan_measure_progress(
@@ -203,6 +281,7 @@ def measure_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     plan_measure=pm,
                     status=delivery_form.cleaned_data["status"],
                     data=delivery_form.progress_data(),
+                    registry_flags=delivery_form.registry_flags(),
                 )
             except PermissionDenied:
                 raise
@@ -215,6 +294,17 @@ def measure_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     _("已更新“%(name)s”的落实情况：%(status)s。")
                     % {"name": pm.measure.name, "status": pm.get_status_display()},
                 )
+                changed = [
+                    _("“%(flag)s”为“%(value)s”")
+                    % {"flag": services.flag_label(name), "value": _("是") if value else _("否")}
+                    for name, value in (delivery_form.registry_flags() or {}).items()
+                    if value != flags[name]
+                ]
+                if changed:
+                    messages.success(
+                        request,
+                        _("已同步更新农户档案：%(changes)s。") % {"changes": "，".join(changed)},
+                    )
                 return redirect("assistance:measure_detail", pk=pm.pk)
     elif posted == "edit":
         if not perms.can_plan(actor):
@@ -236,6 +326,7 @@ def measure_detail(request: HttpRequest, pk: int) -> HttpResponse:
         delivery_form = DeliveryForm(
             prefix="delivery",
             current=pm.status,
+            flags=flags,
             initial={
                 "status": pm.status,
                 **plan_measure_initial(pm, services.PROGRESS_FIELDS),
@@ -249,8 +340,9 @@ def measure_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _mark_overdue([pm], today)
     context = {
         "pm": pm,
-        "household": pm.plan.household,
+        "household": household,
         "delivery_form": delivery_form if may_deliver else None,
+        "unanswered_flags": unanswered,
         "edit_form": edit_form if may_edit else None,
         "can_plan": perms.can_plan(actor),
         "history": measure_history(list(selectors.plan_measure_history(plan_measure=pm))),
@@ -391,7 +483,7 @@ def household_plan(request: HttpRequest, household_id: int) -> HttpResponse:
     context = {
         "household": household,
         "members": members,
-        "labour": HouseholdLabour(household_labour(members)).label,
+        "labour": household_labour(members).label,
         "problem": problem,
         "plan": plan,
         "plan_measures": plan_measures,
