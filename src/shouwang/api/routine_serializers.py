@@ -29,7 +29,7 @@ from shouwang.registry.models import Household
 
 class AgendaDetailSerializer(serializers.Serializer):
     type = serializers.ChoiceField(
-        choices=["lead", "case", "alert", "household"], label=_("对象类型")
+        choices=["lead", "case", "alert", "household", "measure"], label=_("对象类型")
     )
     id = serializers.IntegerField(label=_("对象编号"))
     household_id = serializers.IntegerField(allow_null=True, label=_("农户编号"))

@@ -94,7 +94,7 @@ class SocialOfferViewSet(
         request=None,
         responses={201: s.SocialMatchSerializer(many=True)},
     )
-    @action(detail=True, methods=["post"], filter_backends=[])
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
     def propose(self, request, pk=None):
         offer = self.get_object()
         matches = services.matches_propose(actor=request.user, offer=offer)

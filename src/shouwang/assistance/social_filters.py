@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shouwang.assistance.choices import MatchStatus, OfferKind, OfferStatus, Programme
 from shouwang.assistance.models import SocialMatch, SocialOffer
+from shouwang.core.filters import IdFilter
 
 #: "open" offers that are still live, beside the stored statuses.
 LIVE, EXPIRED = "live", "expired"
@@ -64,8 +65,8 @@ class MatchFilterSet(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
         label=_("状态"), choices=MatchStatus.choices, empty_label=ALL_LABEL
     )
-    offer = django_filters.NumberFilter(label=_("帮扶资源"), field_name="offer_id")
-    household = django_filters.NumberFilter(label=_("农户"), field_name="household_id")
+    offer = IdFilter(label=_("帮扶资源"), field_name="offer_id")
+    household = IdFilter(label=_("农户"), field_name="household_id")
     kind = django_filters.ChoiceFilter(
         label=_("帮扶类型"),
         field_name="offer__kind",

@@ -13,6 +13,7 @@ from shouwang.cases import workflow
 from shouwang.cases.choices import CaseKind, CaseState
 from shouwang.cases.deadlines import NEAR_DAYS, Urgency
 from shouwang.cases.models import Case
+from shouwang.core.filters import IdFilter
 
 #: Groups of states offered beside the single states.
 OPEN, CLOSED, ALL = "open", "closed", "all"
@@ -50,7 +51,7 @@ class CaseFilterSet(django_filters.FilterSet):
         label=_("办结时限"), choices=DEADLINE_CHOICES, method="filter_deadline"
     )
     green_channel = django_filters.BooleanFilter(label=_("绿色通道"))
-    household = django_filters.NumberFilter(label=_("农户"), field_name="household_id")
+    household = IdFilter(label=_("农户"), field_name="household_id")
 
     class Meta:
         model = Case

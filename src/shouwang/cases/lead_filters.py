@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shouwang.cases.choices import LeadChannel, LeadStatus
 from shouwang.cases.models import Lead
+from shouwang.core.filters import IdFilter
 
 
 class LeadFilterSet(django_filters.FilterSet):
@@ -29,7 +30,7 @@ class LeadFilterSet(django_filters.FilterSet):
         lookup_expr="lte",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
-    household = django_filters.NumberFilter(label=_("农户"), field_name="household_id")
+    household = IdFilter(label=_("农户"), field_name="household_id")
 
     class Meta:
         model = Lead

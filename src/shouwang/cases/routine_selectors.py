@@ -474,6 +474,8 @@ def review_due(*, actor: User | None, quarter: str) -> QuerySet[Household]:
 
 def review_missing(*, actor: User | None, quarter: str) -> QuerySet[Household]:
     """Households in the actor's area that owe ``quarter`` a review and have none."""
+    if not can_view_routines(actor):
+        return Household.objects.none()  # unannotated: filtering it on ``reviewed`` fails
     return review_due(actor=actor, quarter=quarter).filter(reviewed=False)
 
 

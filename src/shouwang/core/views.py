@@ -10,9 +10,10 @@ from django import forms
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from shouwang.assistance.coverage import can_view_coverage, coverage_summary
 from shouwang.cases.todo import todo_groups
@@ -100,4 +101,11 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """The 404 page; under /api/ the API's one error body instead, in JSON."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"message": _("未找到。"), "code": "not_found", "extra": {}},
+            status=404,
+            json_dumps_params={"ensure_ascii": False},
+        )
     return render(request, "core/404.html", status=404)

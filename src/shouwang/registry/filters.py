@@ -7,6 +7,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from shouwang.core import crypto
+from shouwang.core.filters import IdFilter
 from shouwang.core.idnumber import IdNumberError, parse_id_number
 from shouwang.registry import choices as c
 from shouwang.registry.models import RISK_FIELDS, Household, Member
@@ -43,7 +44,7 @@ class HouseholdFilterSet(django_filters.FilterSet):
     labour = django_filters.ChoiceFilter(
         label=_("劳动技能（有成员为）"), choices=c.LabourSkill.choices, method="filter_labour"
     )
-    grid_member_id = django_filters.NumberFilter(label=_("网格员"), field_name="grid_member_id")
+    grid_member_id = IdFilter(label=_("网格员"), field_name="grid_member_id")
 
     class Meta:
         model = Household
@@ -85,7 +86,7 @@ class HouseholdFilterSet(django_filters.FilterSet):
 
 
 class MemberFilterSet(django_filters.FilterSet):
-    household_id = django_filters.NumberFilter(field_name="household_id")
+    household_id = IdFilter(field_name="household_id")
     village = django_filters.CharFilter(field_name="household__village_id")
     township = django_filters.CharFilter(
         field_name="household__village__code", method=_division_prefix_filter(9)

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from shouwang.core.choices import AuditAction
-from shouwang.core.exceptions import PermissionDenied
+from shouwang.core.exceptions import ApplicationError, PermissionDenied
 from shouwang.core.jurisdiction import can_edit_registry, can_reveal_personal_data
 from shouwang.core.models import AuditEvent
 from shouwang.core.views import denied_as_403
@@ -155,13 +155,25 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @editor_required
 def household_delete(request: HttpRequest, pk: int) -> HttpResponse:
     household = _household_or_404(request, pk)
+    refusal = ""
     if request.method == "POST":
-        services.household_delete(actor=request.user, household=household)
-        messages.success(
-            request, _("已删除农户 %(number)s。") % {"number": household.household_number}
-        )
-        return redirect("registry:household_list")
-    return render(request, "registry/household_confirm_delete.html", {"household": household})
+        try:
+            services.household_delete(actor=request.user, household=household)
+        except PermissionDenied:
+            raise
+        except ApplicationError as exc:
+            refusal = exc.message  # the service says why (a case, a plan, reviews)
+        else:
+            messages.success(
+                request, _("已删除农户 %(number)s。") % {"number": household.household_number}
+            )
+            return redirect("registry:household_list")
+    return render(
+        request,
+        "registry/household_confirm_delete.html",
+        {"household": household, "refusal": refusal},
+        status=400 if refusal else 200,
+    )
 
 
 @editor_required
