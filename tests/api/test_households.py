@@ -337,8 +337,6 @@ def households_to_filter():
         ({"labour": "weak"}, {"neighbour"}),
         ({"q": "大山"}, {"plain"}),
         ({"q": "李小河"}, {"monitored"}),
-        ({"q": WANG_DASHAN_ID}, {"plain"}),
-        ({"q": WANG_DASHAN_ID, "village": f.VILLAGE_B}, set()),
         ({"household_type": "poverty_exited", "township": "500156104"}, {"plain"}),
     ],
 )
@@ -410,3 +408,22 @@ def test_list_query_count_does_not_grow_with_rows(district_api):
     assert many == few
     # token, the user's divisions, the count and the page
     assert few == 4
+
+
+def test_an_id_number_is_looked_up_by_post_never_in_the_url(district_api, households_to_filter):
+    refused = district_api.get("/api/households/", {"q": WANG_DASHAN_ID})
+    assert refused.status_code == 400
+    assert "不能放在网址中" in refused.json()["extra"]["fields"]["q"][0]
+    found = district_api.post("/api/households/find/", {"id_number": WANG_DASHAN_ID})
+    assert [row["id"] for row in found.json()] == [households_to_filter["plain"].pk]
+
+
+def test_an_id_number_outside_the_area_finds_nothing(cadre_api, households_to_filter):
+    from shouwang.core import crypto
+
+    far = households_to_filter["far"].members.first()
+    far_id = crypto.decrypt(far.id_number_encrypted)
+    found = cadre_api.post("/api/households/find/", {"id_number": far_id})
+    assert found.status_code == 200 and found.json() == []
+    mine = cadre_api.post("/api/households/find/", {"id_number": WANG_DASHAN_ID})
+    assert [row["id"] for row in mine.json()] == [households_to_filter["plain"].pk]

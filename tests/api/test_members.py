@@ -283,7 +283,9 @@ def test_member_filters(district_api):
     assert ids(village=f.VILLAGE_OTHER_TOWNSHIP) == {zhao.pk}
     assert ids(township="500156104000") == {li.pk}
     assert ids(name="赵") == {zhao.pk}
-    assert ids(id_number=LI_SI_ID) == {li.pk}
+    found = district_api.post("/api/members/find/", {"id_number": LI_SI_ID}).json()
+    assert [row["id"] for row in found] == [li.pk]
+    assert district_api.get("/api/members/", {"name": LI_SI_ID}).status_code == 400
     assert ids(labour_skill="weak") == {li.pk}
     assert ids(health_status="chronic") == {zhao.pk}
     assert ids(sex="female") == {li.pk}

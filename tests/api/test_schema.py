@@ -11,6 +11,8 @@ EXPECTED_OPERATIONS = {
     "/api/households/": {"get", "post"},
     "/api/households/{id}/": {"get", "put", "patch", "delete"},
     "/api/households/{id}/reveal-phone/": {"post"},
+    "/api/households/find/": {"post"},
+    "/api/members/find/": {"post"},
     "/api/members/": {"get", "post"},
     "/api/members/{id}/": {"get", "put", "patch", "delete"},
     "/api/members/{id}/reveal/": {"post"},

@@ -210,8 +210,17 @@ def test_search_by_member_name_and_by_full_id_number(client, village_cadre):
     client.force_login(village_cadre)
 
     assert listed(client.get(LIST_URL, {"q": "春燕"})) == {target.household_number}
-    assert listed(client.get(LIST_URL, {"q": id_number})) == {target.household_number}
     assert listed(client.get(LIST_URL, {"q": id_number[:10]})) == set()
+    # An ID number is never searched from the URL: the page says where to look it up.
+    response = client.get(LIST_URL, {"q": id_number})
+    assert "不能放在网址中" in response.content.decode()
+    # It is POSTed instead, and opens the household.
+    found = client.post(reverse("registry:household_find"), {"id_number": id_number})
+    assert found["Location"] == reverse("registry:household_detail", args=[target.pk])
+    missing = client.post(
+        reverse("registry:household_find"), {"id_number": f.next_id_number()}, follow=True
+    )
+    assert "您的管辖范围内没有登记该身份证号码的人员" in missing.content.decode()
 
 
 def test_pages_keep_the_filters(client, village_cadre, settings):

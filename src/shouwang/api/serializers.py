@@ -241,5 +241,13 @@ class RevealedIdNumberSerializer(serializers.Serializer):
     id_number = serializers.CharField(label=_("身份证号码"))
 
 
+class IdNumberLookupSerializer(serializers.Serializer):
+    id_number = serializers.CharField(
+        max_length=32,
+        label=_("身份证号码"),
+        help_text=_("在请求体中发送，不放在网址中（网址会进入日志和浏览记录）"),
+    )
+
+
 class RevealedPhoneSerializer(serializers.Serializer):
     phone = serializers.CharField(label=_("联系电话"))

@@ -74,6 +74,24 @@ class HouseholdViewSet(viewsets.ModelViewSet):
         services.household_delete(actor=self.request.user, household=instance)
 
     @extend_schema(
+        summary=_("按身份证号码查找农户"),
+        description=_(
+            "号码在请求体中，不在网址中。只查本人管辖范围；范围外登记的号码与未登记的号码一样查不到。"
+        ),
+        request=s.IdNumberLookupSerializer,
+        responses={200: s.HouseholdSerializer(many=True)},
+    )
+    @action(detail=False, methods=["post"], filter_backends=[], pagination_class=None)
+    def find(self, request):
+        lookup = s.IdNumberLookupSerializer(data=request.data)
+        lookup.is_valid(raise_exception=True)
+        members = selectors.members_with_id_number(
+            actor=request.user, id_number=lookup.validated_data["id_number"]
+        )
+        households = self.get_queryset().filter(pk__in=members.values("household_id"))
+        return Response(s.HouseholdSerializer(households, many=True).data)
+
+    @extend_schema(
         summary=_("查看完整联系电话"),
         description=_("需要查看完整敏感信息的权限；每次查看都记入审计日志。"),
         request=None,
@@ -123,6 +141,21 @@ class MemberViewSet(viewsets.ModelViewSet):
 
     def perform_destroy(self, instance):
         services.member_delete(actor=self.request.user, member=instance)
+
+    @extend_schema(
+        summary=_("按身份证号码查找家庭成员"),
+        description=_("号码在请求体中，不在网址中。只查本人管辖范围。"),
+        request=s.IdNumberLookupSerializer,
+        responses={200: s.MemberSerializer(many=True)},
+    )
+    @action(detail=False, methods=["post"], filter_backends=[], pagination_class=None)
+    def find(self, request):
+        lookup = s.IdNumberLookupSerializer(data=request.data)
+        lookup.is_valid(raise_exception=True)
+        members = selectors.members_with_id_number(
+            actor=request.user, id_number=lookup.validated_data["id_number"]
+        )
+        return Response(s.MemberSerializer(members, many=True).data)
 
     @extend_schema(
         summary=_("查看完整身份证号码"),

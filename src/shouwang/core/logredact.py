@@ -21,6 +21,11 @@ REDACTED_ID = "[ID]"
 REDACTED_PHONE = "[PHONE]"
 
 
+def looks_like_id_number(text: str) -> bool:
+    """Whether ``text`` is, or holds, something shaped like a resident ID number."""
+    return bool(ID_LIKE.search("".join((text or "").split())))
+
+
 def redact(text: str) -> str:
     return PHONE_LIKE.sub(REDACTED_PHONE, ID_LIKE.sub(REDACTED_ID, text))
 

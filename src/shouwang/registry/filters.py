@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from shouwang.core import crypto
 from shouwang.core.filters import IdFilter
-from shouwang.core.idnumber import IdNumberError, parse_id_number
+from shouwang.core.logredact import looks_like_id_number
 from shouwang.registry import choices as c
 from shouwang.registry.models import RISK_FIELDS, Household, Member
 
@@ -23,8 +23,25 @@ def _division_prefix_filter(length: int):
     return apply
 
 
+class SearchTextField(forms.CharField):
+    """Search text that travels in the query string: a name or a household number, never an
+    ID number (URLs end up in logs, histories and proxies; ID lookups are POSTed)."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value and looks_like_id_number(value):
+            raise forms.ValidationError(
+                _("身份证号码不能放在网址中查询，请使用“按身份证号码查找”"), code="id_in_url"
+            )
+        return value
+
+
+class SearchFilter(django_filters.CharFilter):
+    field_class = SearchTextField
+
+
 class HouseholdFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("姓名或身份证号码"), method="filter_search")
+    q = SearchFilter(label=_("姓名或户编号"), method="filter_search")
     township = django_filters.CharFilter(
         label=_("乡镇（街道）"), field_name="village__code", method=_division_prefix_filter(9)
     )
@@ -51,19 +68,10 @@ class HouseholdFilterSet(django_filters.FilterSet):
         fields = ["household_type", "monitoring_category", "monitoring_status"]
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        """A full ID number matches by blind index; anything else matches names and household numbers."""
+        """Names and household numbers (ID numbers are looked up by POST: ``find``)."""
         value = value.strip()
         if not value:
             return queryset
-        try:
-            parsed = parse_id_number(value)
-        except IdNumberError:
-            parsed = None
-        if parsed is not None:
-            index = crypto.blind_index(parsed.value)
-            return queryset.filter(
-                Exists(Member.objects.filter(household=OuterRef("pk"), id_number_index=index))
-            )
         by_member = Member.objects.filter(household=OuterRef("pk"), name__contains=value)
         return queryset.filter(
             Q(head_name__contains=value) | Q(household_number=value) | Exists(by_member)
@@ -91,8 +99,7 @@ class MemberFilterSet(django_filters.FilterSet):
     township = django_filters.CharFilter(
         field_name="household__village__code", method=_division_prefix_filter(9)
     )
-    name = django_filters.CharFilter(field_name="name", lookup_expr="contains")
-    id_number = django_filters.CharFilter(label=_("身份证号码"), method="filter_id_number")
+    name = SearchFilter(field_name="name", lookup_expr="contains")
     labour_skill = django_filters.ChoiceFilter(choices=c.LabourSkill.choices)
     health_status = django_filters.ChoiceFilter(choices=c.HealthStatus.choices)
     school_status = django_filters.ChoiceFilter(choices=c.SchoolStatus.choices)
@@ -101,9 +108,3 @@ class MemberFilterSet(django_filters.FilterSet):
     class Meta:
         model = Member
         fields = ["household_id", "labour_skill", "health_status", "school_status", "sex"]
-
-    def filter_id_number(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        value = "".join(value.split())
-        if not value:
-            return queryset
-        return queryset.filter(id_number_index=crypto.blind_index(value))

@@ -233,3 +233,20 @@ def household_filter_form(form: forms.Form, *, actor: User | None) -> forms.Form
     form.fields["q"].widget.attrs.update({"placeholder": _("户主、成员姓名或完整身份证号")})
     form.fields.pop("grid_member_id", None)
     return form
+
+
+class IdNumberLookupForm(forms.Form):
+    """An ID number to look up, POSTed: it must never travel in a URL."""
+
+    id_number = forms.CharField(
+        label=_("身份证号码"),
+        max_length=32,
+        error_messages={"required": _("请输入要查找的身份证号码")},
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+    def clean_id_number(self) -> str:
+        try:
+            return parse_id_number(self.cleaned_data["id_number"]).value
+        except IdNumberError as exc:
+            raise forms.ValidationError(str(exc)) from None

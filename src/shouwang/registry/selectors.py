@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
 
+from shouwang.core import crypto
 from shouwang.core.audit import subject_key
 from shouwang.core.choices import DivisionLevel
 from shouwang.core.jurisdiction import area_q, visible_divisions
@@ -42,6 +43,14 @@ def member_list(*, actor: User | None) -> QuerySet[Member]:
         member_queryset(actor=actor)
         .select_related("household")
         .order_by("household__household_number", "id")
+    )
+
+
+def members_with_id_number(*, actor: User | None, id_number: str) -> QuerySet[Member]:
+    """Members of the actor's area registered with ``id_number`` (by blind index); an ID
+    registered elsewhere finds nothing, as an ID registered nowhere."""
+    return member_list(actor=actor).filter(
+        id_number_index=crypto.blind_index("".join(id_number.split()).upper())
     )
 
 

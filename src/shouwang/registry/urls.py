@@ -7,6 +7,7 @@ app_name = "registry"
 urlpatterns = [
     path("households/", views.household_list, name="household_list"),
     path("households/new/", views.household_create, name="household_create"),
+    path("households/find/", views.household_find, name="household_find"),
     path("households/<int:pk>/", views.household_detail, name="household_detail"),
     path("households/<int:pk>/edit/", views.household_edit, name="household_edit"),
     path("households/<int:pk>/delete/", views.household_delete, name="household_delete"),

@@ -33,6 +33,7 @@ from shouwang.registry import selectors, services
 from shouwang.registry.filters import HouseholdFilterSet
 from shouwang.registry.forms import (
     HouseholdForm,
+    IdNumberLookupForm,
     MemberForm,
     add_service_errors,
     household_filter_form,
@@ -89,6 +90,27 @@ def household_list(request: HttpRequest) -> HttpResponse:
         "registry/_household_results.html" if partial else "registry/household_list.html",
         context,
     )
+
+
+@require_POST
+@login_required
+def household_find(request: HttpRequest) -> HttpResponse:
+    """Open the household of an ID number, POSTed so that the number is in no URL."""
+    form = IdNumberLookupForm(request.POST)
+    if form.is_valid():
+        member = (
+            selectors.members_with_id_number(
+                actor=request.user, id_number=form.cleaned_data["id_number"]
+            )
+            .select_related("household")
+            .first()
+        )
+        if member is not None:
+            return redirect("registry:household_detail", pk=member.household_id)
+        messages.error(request, _("您的管辖范围内没有登记该身份证号码的人员。"))
+    else:
+        messages.error(request, form.errors["id_number"][0])
+    return redirect("registry:household_list")
 
 
 @login_required
