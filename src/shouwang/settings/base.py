@@ -244,6 +244,10 @@ LOGGING = {
 
 SHOUWANG_HOME_DIVISION = env.HOME_DIVISION
 #: Staged department feeds (Parquet) and registry snapshots for screening.
+# Imports (registry and feeds): refused before reading beyond these (core.filecheck).
+SHOUWANG_IMPORT_MAX_UNPACKED_MB = env.IMPORT_MAX_UNPACKED_MB
+SHOUWANG_IMPORT_MAX_ROWS = env.IMPORT_MAX_ROWS
+SHOUWANG_IMPORT_MAX_COLUMNS = 300
 SHOUWANG_FEEDS_DIR = VAR_DIR / "feeds"
 SHOUWANG_SCREENING_DIR = VAR_DIR / "screening"
 SHOUWANG_SPARK_MASTER = env.SPARK_MASTER

@@ -43,3 +43,6 @@ SIGNIN_MAX_FAILURES_PER_ADDRESS = int(
 )
 SIGNIN_WINDOW_MINUTES = int(os.environ.get("SHOUWANG_SIGNIN_WINDOW_MINUTES", "15"))
 SIGNIN_LOCK_MINUTES = int(os.environ.get("SHOUWANG_SIGNIN_LOCK_MINUTES", "15"))
+#: An import's spreadsheet may unpack to at most this many MB, and hold at most so many rows.
+IMPORT_MAX_UNPACKED_MB = int(os.environ.get("SHOUWANG_IMPORT_MAX_UNPACKED_MB", "1024"))
+IMPORT_MAX_ROWS = int(os.environ.get("SHOUWANG_IMPORT_MAX_ROWS", "5000000"))

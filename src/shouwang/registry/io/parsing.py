@@ -10,6 +10,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from shouwang.core.filecheck import encoding_hint
 from shouwang.registry.io.columns import (
     HEADER_LOOKUP,
     HOUSEHOLD,
@@ -116,6 +117,19 @@ def parse_table(table: Table) -> tuple[Layout, Iterator[ParsedRow]]:
         raise FileRejected([RowError(None, "", _("文件是空的"))])
     best = max(range(len(head)), key=lambda i: (_match_count(head[i][1]), -i))
     if _match_count(head[best][1]) == 0:
+        if table.path is not None:
+            # No known header at all in a text file: most often its encoding is not one read.
+            hint = encoding_hint(table.path, (c.header for c in IMPORT_COLUMNS), table.encoding)
+            raise FileRejected(
+                [
+                    RowError(
+                        None,
+                        "",
+                        _("前 %(n)d 行中没有找到表头。%(hint)s")
+                        % {"n": HEADER_SEARCH_ROWS, "hint": hint},
+                    )
+                ]
+            )
         best = 0
     header_number, header_cells = head[best]
     layout = find_layout(header_number, header_cells)

@@ -17,7 +17,14 @@ from pathlib import Path
 from django.utils.translation import gettext as _
 from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
-from shouwang.registry.io.columns import Cell
+from shouwang.core.filecheck import (
+    FileRefused,
+    check_dimensions,
+    check_xlsx_archive,
+    damaged_spreadsheet,
+    encoding_hint,
+)
+from shouwang.registry.io.columns import IMPORT_COLUMNS, Cell
 
 SPREADSHEET_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls"})
 CSV_SUFFIXES = frozenset({".csv"})
@@ -38,6 +45,9 @@ class Table:
     rows: Iterator[tuple[int, Sequence[Cell]]]
     #: Rows in the file including the header (exact for spreadsheets, counted lines for CSV).
     estimated_rows: int
+    #: A text file's path and the encoding it was read in, for the hint when no header is found.
+    path: Path | None = None
+    encoding: str = ""
 
 
 def open_table(path: Path) -> Table:
@@ -53,6 +63,8 @@ def open_table(path: Path) -> Table:
 
 def _spreadsheet_table(path: Path) -> Table:
     try:
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
+            check_xlsx_archive(path)  # before the reader unpacks it in memory
         workbook = CalamineWorkbook.from_path(str(path))
         sheets = [
             m.name
@@ -62,8 +74,12 @@ def _spreadsheet_table(path: Path) -> Table:
         if not sheets:
             raise UnreadableFile(_("文件中没有可见的工作表"))
         sheet = workbook.get_sheet_by_name(sheets[0])
-    except CalamineError as exc:
-        raise UnreadableFile(_("无法读取该 Excel 文件（%(reason)s）") % {"reason": exc}) from None
+        check_dimensions(sheet.height, sheet.width)
+    except FileRefused as exc:
+        raise UnreadableFile(exc.message) from None
+    except (CalamineError, ValueError):
+        # The reader's own words are English and technical: say what it means instead.
+        raise UnreadableFile(damaged_spreadsheet().message) from None
     except OSError as exc:
         raise UnreadableFile(
             _("无法打开文件（%(reason)s）") % {"reason": exc.strerror or exc}
@@ -117,21 +133,29 @@ def _csv_table(path: Path) -> Table:
             _("无法打开文件（%(reason)s）") % {"reason": exc.strerror or exc}
         ) from None
 
+    try:
+        check_dimensions(lines, 0)
+    except FileRefused as exc:
+        raise UnreadableFile(exc.message) from None
+
     def rows() -> Iterator[tuple[int, Sequence[Cell]]]:
+        number = 0
         with path.open(encoding=encoding, newline="") as handle:
-            first = handle.readline()
-            handle.seek(0)
-            # Excel's "Unicode text" and some systems write tab-separated files.
-            delimiter = "\t" if "\t" in first and "," not in first else ","
-            reader = csv.reader(handle, delimiter=delimiter)
-            number = 0
             try:
+                first = handle.readline()
+                handle.seek(0)
+                # Excel's "Unicode text" and some systems write tab-separated files.
+                delimiter = "\t" if "\t" in first and "," not in first else ","
+                reader = csv.reader(handle, delimiter=delimiter)
                 for number, cells in enumerate(reader, start=1):
                     yield number, cells
             except UnicodeDecodeError:
                 raise UnreadableFile(
-                    _("第 %(row)d 行附近有无法识别的字符：文件应为 UTF-8 或 GB18030（GBK）编码")
-                    % {"row": number + 1}
+                    _("第 %(row)d 行附近有无法识别的字符。%(hint)s")
+                    % {
+                        "row": number + 1,
+                        "hint": encoding_hint(path, (c.header for c in IMPORT_COLUMNS), encoding),
+                    }
                 ) from None
             except csv.Error as exc:
                 raise UnreadableFile(
@@ -139,4 +163,4 @@ def _csv_table(path: Path) -> Table:
                     % {"row": number + 1, "reason": exc}
                 ) from None
 
-    return Table(rows=rows(), estimated_rows=lines)
+    return Table(rows=rows(), estimated_rows=lines, path=path, encoding=encoding)

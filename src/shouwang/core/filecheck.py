@@ -1,0 +1,139 @@
+"""Checks a file must pass before a reader spends memory on it, shared by every import
+(the registry's and the department feeds'): a spreadsheet's size once unpacked, its rows and
+columns, and, for text files, which encoding it is in. Every refusal says in Chinese what is
+wrong and what to do.
+
+An .xlsx file is a zip archive of XML: a small file can unpack to gigabytes (a "zip bomb"),
+and the spreadsheet readers unpack the sheet in memory. Its entries' declared sizes are read
+from the archive's directory (no decompression), refused above a configured total or at a
+compression ratio no real spreadsheet has.
+"""
+
+from __future__ import annotations
+
+import codecs
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+#: Spreadsheet XML compresses about 5–20 times; hundreds of times is a constructed file.
+MAX_COMPRESSION_RATIO = 200
+#: Below this an archive's ratio is not judged (tiny files compress oddly).
+RATIO_CHECK_FROM_BYTES = 16 * 1024 * 1024
+#: The encodings department files come in, as people name them.
+READ_ENCODINGS = "UTF-8、UTF-8（带 BOM）、GB18030（含 GBK、GB2312）"
+#: Encodings recognised only to say so: a file in one of them must be saved again.
+OTHER_ENCODINGS = (("big5", "Big5（繁体）"), ("utf-16", "UTF-16"), ("shift_jis", "Shift-JIS"))
+
+
+class FileRefused(Exception):
+    """The file is refused before reading; ``message`` says why, in Chinese."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class SpreadsheetLimits:
+    unpacked_bytes: int
+    rows: int
+    columns: int
+
+    @classmethod
+    def configured(cls) -> SpreadsheetLimits:
+        return cls(
+            unpacked_bytes=settings.SHOUWANG_IMPORT_MAX_UNPACKED_MB * 1024 * 1024,
+            rows=settings.SHOUWANG_IMPORT_MAX_ROWS,
+            columns=settings.SHOUWANG_IMPORT_MAX_COLUMNS,
+        )
+
+
+def damaged_spreadsheet() -> FileRefused:
+    return FileRefused(
+        _("文件已损坏或不是 Excel 文件，无法读取；请在 Excel 中打开后另存为 .xlsx 再上传")
+    )
+
+
+def check_xlsx_archive(path: Path, limits: SpreadsheetLimits | None = None) -> None:
+    """Refuse an .xlsx/.xlsm that is not a readable archive, unpacks beyond the limit, or
+    is compressed beyond what a spreadsheet can be."""
+    limits = limits or SpreadsheetLimits.configured()
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError):
+        raise damaged_spreadsheet() from None
+    unpacked = sum(entry.file_size for entry in entries)
+    packed = sum(entry.compress_size for entry in entries) or 1
+    if not any(entry.filename.startswith("xl/") for entry in entries):
+        raise damaged_spreadsheet()
+    if unpacked > limits.unpacked_bytes:
+        raise FileRefused(
+            _("文件解压后约 %(size)d MB，超过导入上限 %(limit)d MB；请按乡镇或村分成几个文件导入")
+            % {"size": unpacked // (1024 * 1024), "limit": limits.unpacked_bytes // (1024 * 1024)}
+        )
+    if unpacked >= RATIO_CHECK_FROM_BYTES and unpacked / packed > MAX_COMPRESSION_RATIO:
+        raise FileRefused(
+            _(
+                "文件的压缩比异常（解压后是原文件的 %(ratio)d 倍），不是正常的 Excel 文件，已拒绝读取"
+            )
+            % {"ratio": unpacked // packed}
+        )
+
+
+def check_dimensions(rows: int, columns: int, limits: SpreadsheetLimits | None = None) -> None:
+    limits = limits or SpreadsheetLimits.configured()
+    if rows > limits.rows:
+        raise FileRefused(
+            _("文件有 %(rows)d 行，超过导入上限 %(limit)d 行；请分成几个文件导入")
+            % {"rows": rows, "limit": limits.rows}
+        )
+    if columns > limits.columns:
+        raise FileRefused(
+            _("文件有 %(columns)d 列，超过上限 %(limit)d 列；请确认选择的是正确的工作表或文件")
+            % {"columns": columns, "limit": limits.columns}
+        )
+
+
+def _cjk_count(text: str) -> int:
+    return sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
+
+
+def encoding_hint(path: Path, expected_headers: Iterable[str], read_as: str) -> str:
+    """When no header was found in a text file read as ``read_as``: a sentence naming the
+    encoding the file seems to be in (decoding its start that way shows the expected headers,
+    or Chinese text where the file read as GB18030 shows none, or UTF-16's zero bytes);
+    otherwise the encodings that are read."""
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(64 * 1024)
+    except OSError:
+        return ""
+    headers = [h for h in expected_headers if h]
+    for codec, name in OTHER_ENCODINGS:
+        if codecs.lookup(codec).name == codecs.lookup(read_as or "utf-8").name:
+            continue
+        # Whole characters only: even bytes for UTF-16, whole lines for the others.
+        head = raw[: len(raw) // 2 * 2] if codec == "utf-16" else raw[: raw.rfind(b"\n") + 1]
+        head = head or raw
+        try:
+            text = head.decode(codec, errors="strict")
+        except (UnicodeDecodeError, LookupError):
+            continue
+        looks_right = (
+            sum(1 for h in headers if h in text) >= 2
+            or (codec == "big5" and _cjk_count(text) >= 4)
+            or (codec == "utf-16" and head.count(b"\x00") * 4 > len(head))
+        )
+        if looks_right:
+            return _(
+                "文件似乎是 %(name)s 编码，无法读取；请用 Excel 或记事本另存为 UTF-8 后再上传"
+            ) % {"name": name}
+    return _("文件可能不是 %(encodings)s 编码，请另存为 UTF-8 后再上传") % {
+        "encodings": READ_ENCODINGS
+    }
