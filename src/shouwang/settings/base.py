@@ -249,6 +249,9 @@ SHOUWANG_IMPORT_MAX_UNPACKED_MB = env.IMPORT_MAX_UNPACKED_MB
 SHOUWANG_IMPORT_MAX_ROWS = env.IMPORT_MAX_ROWS
 SHOUWANG_IMPORT_MAX_COLUMNS = 300
 SHOUWANG_FEEDS_DIR = VAR_DIR / "feeds"
+#: Staged department batches are deleted this many months after their period (the worker
+#: purges monthly; the 12-month rules need the last twelve).
+SHOUWANG_FEED_RETENTION_MONTHS = env.FEED_RETENTION_MONTHS
 SHOUWANG_SCREENING_DIR = VAR_DIR / "screening"
 SHOUWANG_SPARK_MASTER = env.SPARK_MASTER
 

@@ -46,3 +46,5 @@ SIGNIN_LOCK_MINUTES = int(os.environ.get("SHOUWANG_SIGNIN_LOCK_MINUTES", "15"))
 #: An import's spreadsheet may unpack to at most this many MB, and hold at most so many rows.
 IMPORT_MAX_UNPACKED_MB = int(os.environ.get("SHOUWANG_IMPORT_MAX_UNPACKED_MB", "1024"))
 IMPORT_MAX_ROWS = int(os.environ.get("SHOUWANG_IMPORT_MAX_ROWS", "5000000"))
+#: Months a staged department batch is kept after its period before it is purged.
+FEED_RETENTION_MONTHS = int(os.environ.get("SHOUWANG_FEED_RETENTION_MONTHS", "24"))

@@ -13,6 +13,7 @@ worker (django-tasks) has imported them, then deleted: the upload holds raw ID n
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import logging
 import threading
@@ -426,6 +427,28 @@ def feed_batch_delete(*, actor: User | None, batch: FeedBatch) -> None:
             path.unlink(missing_ok=True)
 
     transaction.on_commit(remove_files)
+
+
+def retention_cutoff(today: dt.date, months: int) -> str:
+    """The oldest period (YYYY-MM) kept when staged batches are kept ``months`` months."""
+    index = today.year * 12 + today.month - 1 - months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def feed_batches_purge(*, actor: User | None = None, today: dt.date | None = None) -> int:
+    """Delete staged batches older than ``SHOUWANG_FEED_RETENTION_MONTHS`` (their Parquet,
+    rejects and upload files), each through ``feed_batch_delete`` with its audit row; the
+    number deleted. Alerts raised from them keep their evidence."""
+    today = today or timezone.localdate()
+    cutoff = retention_cutoff(today, settings.SHOUWANG_FEED_RETENTION_MONTHS)
+    old = FeedBatch.objects.filter(period__lt=cutoff).exclude(
+        status__in=(BatchStatus.QUEUED, BatchStatus.RUNNING)
+    )
+    count = 0
+    for batch in old.select_related("source"):
+        feed_batch_delete(actor=actor, batch=batch)
+        count += 1
+    return count
 
 
 # --- template --------------------------------------------------------------------------

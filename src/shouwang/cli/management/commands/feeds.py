@@ -17,7 +17,11 @@ from shouwang.core.models import User
 from shouwang.screening.choices import BatchStatus
 from shouwang.screening.feeds.ingest import REJECT_REASONS
 from shouwang.screening.feeds.selectors import feed_batch_latest, feed_source_get, feed_source_list
-from shouwang.screening.feeds.services import feed_batch_import, feed_template_write
+from shouwang.screening.feeds.services import (
+    feed_batch_import,
+    feed_batches_purge,
+    feed_template_write,
+)
 from shouwang.screening.models import FeedSource
 
 #: Rejected rows printed after an import (all of them are in the rejects file).
@@ -40,6 +44,9 @@ class Command(BaseCommand):
         imp.add_argument("--period", required=True, help=_("数据期别，年-月，例如 2026-10"))
         imp.add_argument("--user", help=_("以该用户身份导入；省略则以系统身份导入"))
         sub.add_parser("list", help=_("列出数据源及其最近一次导入"))
+        sub.add_parser(
+            "purge", help=_("删除超过保存期限的暂存批次（SHOUWANG_FEED_RETENTION_MONTHS）")
+        )
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
         # Rich writes to the real streams; Django's wrappers would add line endings to its chunks.
@@ -57,6 +64,9 @@ class Command(BaseCommand):
                 )
             elif action == "import":
                 self._import(options)
+            elif action == "purge":
+                count = feed_batches_purge()
+                self.out.print(_("已删除 %(n)d 个超过保存期限的暂存批次") % {"n": count})
             else:
                 self._list()
         except ApplicationError as exc:

@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 from django.utils.translation import gettext as _
 
-from shouwang.screening.feeds.services import feed_batches_fail_interrupted
+from shouwang.screening.feeds.services import feed_batches_fail_interrupted, feed_batches_purge
 from shouwang.screening.services import screening_runs_fail_interrupted
 from shouwang.screening.tasks import monthly_screening_enqueue
 
@@ -28,6 +28,7 @@ def _schedule_loop(stop: threading.Event) -> None:
     while not stop.is_set():
         try:
             monthly_screening_enqueue()
+            feed_batches_purge()  # staged personal data is kept no longer than configured
         except Exception:  # the schedule must survive a bad tick; the next one retries
             logger.exception("monthly screening check failed")
         finally:
