@@ -230,7 +230,7 @@ def household_filter_form(form: forms.Form, *, actor: User | None) -> forms.Form
         # The widget renders its own copy of the choices; the field keeps validating the same values.
         field.widget.choices = with_all_label(field.choices, _("全部"))
     form.fields["q"].widget.input_type = "search"
-    form.fields["q"].widget.attrs.update({"placeholder": _("户主、成员姓名或完整身份证号")})
+    form.fields["q"].widget.attrs.update({"placeholder": _("户主、成员姓名或户编号")})
     form.fields.pop("grid_member_id", None)
     return form
 
