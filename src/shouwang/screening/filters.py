@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from shouwang.core.choices import Department
+from shouwang.core.filters import IdFilter
 from shouwang.registry.choices import RiskType
 from shouwang.screening import choices as c
 from shouwang.screening.models import Alert, FeedBatch, FeedSource, Rule
@@ -40,11 +41,11 @@ class AlertFilterSet(django_filters.FilterSet):
         to_field_name="slug",
         method="filter_source",
     )
-    household = django_filters.NumberFilter(label=_("农户"), field_name="household_id")
+    household = IdFilter(label=_("农户"), field_name="household_id")
     unregistered = django_filters.BooleanFilter(label=_("疑似新增监测对象"))
     after_elimination = django_filters.BooleanFilter(label=_("风险消除后监测"))
     period = django_filters.CharFilter(label=_("期别"))
-    run = django_filters.NumberFilter(label=_("比对运行"), field_name="run_id")
+    run = IdFilter(label=_("比对运行"), field_name="run_id")
 
     class Meta:
         model = Alert
