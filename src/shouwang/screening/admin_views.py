@@ -130,9 +130,7 @@ def _rule_or_404(slug: str) -> Rule:
 rule_viewers_only = roles_only(
     SCREENING_VIEWERS, gettext_lazy("只有区县工作人员和行业部门可以查看预警规则")
 )
-rule_editors_only = roles_only(
-    RULE_EDITORS, gettext_lazy("只有区县管理员可以维护预警规则")
-)
+rule_editors_only = roles_only(RULE_EDITORS, gettext_lazy("只有区县管理员可以维护预警规则"))
 
 
 @rule_viewers_only

@@ -6,183 +6,611 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('core', '0001_initial'),
-        ('registry', '0003_head_constraint_message'),
+        ("core", "0001_initial"),
+        ("registry", "0003_head_constraint_message"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='FeedSource',
+            name="FeedSource",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('slug', models.SlugField(max_length=40, unique=True, verbose_name='代码')),
-                ('name', models.CharField(max_length=100, verbose_name='名称')),
-                ('department', models.CharField(choices=[('medical_insurance', '医保局'), ('civil_affairs', '民政局'), ('disabled_federation', '残联'), ('education', '教委'), ('housing', '住建委'), ('human_resources', '人力社保局'), ('emergency', '应急局'), ('health', '卫健委'), ('public_security', '公安局'), ('water', '水利局')], max_length=32, verbose_name='部门')),
-                ('kind', models.CharField(choices=[('medical', '医疗费用结算'), ('social_assistance', '低保、特困、临时救助变动'), ('disability', '残疾人证办理'), ('education', '学生学籍及辍学'), ('housing', '农村住房安全鉴定'), ('employment', '就业失业登记'), ('disaster', '受灾人员及损失'), ('civil_registration', '户籍变动（死亡、出生、迁移）'), ('illness', '重大疾病诊断'), ('water', '农村供水中断'), ('other', '其他')], max_length=32, verbose_name='数据类别')),
-                ('description', models.TextField(blank=True, verbose_name='说明')),
-                ('columns', models.JSONField(default=list, verbose_name='列定义')),
-                ('active', models.BooleanField(default=True, verbose_name='启用')),
-                ('builtin', models.BooleanField(default=False, verbose_name='系统预置')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="创建时间"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                ("slug", models.SlugField(max_length=40, unique=True, verbose_name="代码")),
+                ("name", models.CharField(max_length=100, verbose_name="名称")),
+                (
+                    "department",
+                    models.CharField(
+                        choices=[
+                            ("medical_insurance", "医保局"),
+                            ("civil_affairs", "民政局"),
+                            ("disabled_federation", "残联"),
+                            ("education", "教委"),
+                            ("housing", "住建委"),
+                            ("human_resources", "人力社保局"),
+                            ("emergency", "应急局"),
+                            ("health", "卫健委"),
+                            ("public_security", "公安局"),
+                            ("water", "水利局"),
+                        ],
+                        max_length=32,
+                        verbose_name="部门",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("medical", "医疗费用结算"),
+                            ("social_assistance", "低保、特困、临时救助变动"),
+                            ("disability", "残疾人证办理"),
+                            ("education", "学生学籍及辍学"),
+                            ("housing", "农村住房安全鉴定"),
+                            ("employment", "就业失业登记"),
+                            ("disaster", "受灾人员及损失"),
+                            ("civil_registration", "户籍变动（死亡、出生、迁移）"),
+                            ("illness", "重大疾病诊断"),
+                            ("water", "农村供水中断"),
+                            ("other", "其他"),
+                        ],
+                        max_length=32,
+                        verbose_name="数据类别",
+                    ),
+                ),
+                ("description", models.TextField(blank=True, verbose_name="说明")),
+                ("columns", models.JSONField(default=list, verbose_name="列定义")),
+                ("active", models.BooleanField(default=True, verbose_name="启用")),
+                ("builtin", models.BooleanField(default=False, verbose_name="系统预置")),
             ],
             options={
-                'verbose_name': '数据源',
-                'verbose_name_plural': '数据源',
-                'ordering': ['slug'],
+                "verbose_name": "数据源",
+                "verbose_name_plural": "数据源",
+                "ordering": ["slug"],
             },
         ),
         migrations.CreateModel(
-            name='Rule',
+            name="Rule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('slug', models.SlugField(max_length=60, unique=True, verbose_name='代码')),
-                ('name', models.CharField(max_length=100, verbose_name='名称')),
-                ('description', models.TextField(blank=True, verbose_name='说明')),
-                ('spec', models.JSONField(verbose_name='规则定义')),
-                ('version', models.PositiveIntegerField(default=1, verbose_name='版本')),
-                ('active', models.BooleanField(default=True, verbose_name='启用')),
-                ('builtin', models.BooleanField(default=False, verbose_name='系统预置')),
-                ('risk_type', models.CharField(choices=[('illness', '因病'), ('disability', '因残'), ('schooling', '因学'), ('housing', '因安全住房'), ('drinking_water', '因安全饮水'), ('natural_disaster', '因自然灾害'), ('accident', '因意外事故'), ('industry_failure', '因产业项目失败'), ('unstable_employment', '因务工就业不稳'), ('lack_of_labour', '缺劳动力'), ('other', '其他')], max_length=32, verbose_name='风险类型')),
-                ('severity', models.CharField(choices=[('high', '高'), ('medium', '中'), ('low', '低')], max_length=8, verbose_name='严重程度')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="创建时间"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                ("slug", models.SlugField(max_length=60, unique=True, verbose_name="代码")),
+                ("name", models.CharField(max_length=100, verbose_name="名称")),
+                ("description", models.TextField(blank=True, verbose_name="说明")),
+                ("spec", models.JSONField(verbose_name="规则定义")),
+                ("version", models.PositiveIntegerField(default=1, verbose_name="版本")),
+                ("active", models.BooleanField(default=True, verbose_name="启用")),
+                ("builtin", models.BooleanField(default=False, verbose_name="系统预置")),
+                (
+                    "risk_type",
+                    models.CharField(
+                        choices=[
+                            ("illness", "因病"),
+                            ("disability", "因残"),
+                            ("schooling", "因学"),
+                            ("housing", "因安全住房"),
+                            ("drinking_water", "因安全饮水"),
+                            ("natural_disaster", "因自然灾害"),
+                            ("accident", "因意外事故"),
+                            ("industry_failure", "因产业项目失败"),
+                            ("unstable_employment", "因务工就业不稳"),
+                            ("lack_of_labour", "缺劳动力"),
+                            ("other", "其他"),
+                        ],
+                        max_length=32,
+                        verbose_name="风险类型",
+                    ),
+                ),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[("high", "高"), ("medium", "中"), ("low", "低")],
+                        max_length=8,
+                        verbose_name="严重程度",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '预警规则',
-                'verbose_name_plural': '预警规则',
-                'ordering': ['slug'],
+                "verbose_name": "预警规则",
+                "verbose_name_plural": "预警规则",
+                "ordering": ["slug"],
             },
         ),
         migrations.CreateModel(
-            name='ScreeningRun',
+            name="ScreeningRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('engine', models.CharField(choices=[('duckdb', 'DuckDB（内嵌）'), ('spark', 'Spark')], max_length=16, verbose_name='计算引擎')),
-                ('period', models.CharField(help_text='YYYY-MM', max_length=7, verbose_name='比对期别')),
-                ('trigger', models.CharField(choices=[('page', '页面'), ('command', '命令行'), ('schedule', '每月定时'), ('api', '接口'), ('preview', '规则预览')], max_length=16, verbose_name='触发方式')),
-                ('status', models.CharField(choices=[('queued', '排队中'), ('running', '运行中'), ('succeeded', '已完成'), ('failed', '失败')], default='queued', max_length=16, verbose_name='状态')),
-                ('rules', models.JSONField(default=dict, verbose_name='运行的规则')),
-                ('batches', models.JSONField(default=list, verbose_name='使用的导入批次')),
-                ('persons', models.PositiveIntegerField(default=0, verbose_name='在册人数')),
-                ('households', models.PositiveIntegerField(default=0, verbose_name='在册户数')),
-                ('feed_rows', models.PositiveBigIntegerField(default=0, verbose_name='部门数据行数')),
-                ('matches', models.PositiveIntegerField(default=0, verbose_name='命中数')),
-                ('alerts_new', models.PositiveIntegerField(default=0, verbose_name='新增预警')),
-                ('alerts_existing', models.PositiveIntegerField(default=0, verbose_name='已有预警（未重复生成）')),
-                ('counts', models.JSONField(default=dict, verbose_name='分规则统计')),
-                ('timings', models.JSONField(default=dict, verbose_name='各阶段耗时（毫秒）')),
-                ('started_at', models.DateTimeField(blank=True, null=True, verbose_name='开始时间')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='完成时间')),
-                ('duration_ms', models.PositiveIntegerField(default=0, verbose_name='耗时（毫秒）')),
-                ('message', models.TextField(blank=True, verbose_name='说明')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='发起人')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="创建时间"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                (
+                    "engine",
+                    models.CharField(
+                        choices=[("duckdb", "DuckDB（内嵌）"), ("spark", "Spark")],
+                        max_length=16,
+                        verbose_name="计算引擎",
+                    ),
+                ),
+                (
+                    "period",
+                    models.CharField(help_text="YYYY-MM", max_length=7, verbose_name="比对期别"),
+                ),
+                (
+                    "trigger",
+                    models.CharField(
+                        choices=[
+                            ("page", "页面"),
+                            ("command", "命令行"),
+                            ("schedule", "每月定时"),
+                            ("api", "接口"),
+                            ("preview", "规则预览"),
+                        ],
+                        max_length=16,
+                        verbose_name="触发方式",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "排队中"),
+                            ("running", "运行中"),
+                            ("succeeded", "已完成"),
+                            ("failed", "失败"),
+                        ],
+                        default="queued",
+                        max_length=16,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("rules", models.JSONField(default=dict, verbose_name="运行的规则")),
+                ("batches", models.JSONField(default=list, verbose_name="使用的导入批次")),
+                ("persons", models.PositiveIntegerField(default=0, verbose_name="在册人数")),
+                ("households", models.PositiveIntegerField(default=0, verbose_name="在册户数")),
+                (
+                    "feed_rows",
+                    models.PositiveBigIntegerField(default=0, verbose_name="部门数据行数"),
+                ),
+                ("matches", models.PositiveIntegerField(default=0, verbose_name="命中数")),
+                ("alerts_new", models.PositiveIntegerField(default=0, verbose_name="新增预警")),
+                (
+                    "alerts_existing",
+                    models.PositiveIntegerField(default=0, verbose_name="已有预警（未重复生成）"),
+                ),
+                ("counts", models.JSONField(default=dict, verbose_name="分规则统计")),
+                ("timings", models.JSONField(default=dict, verbose_name="各阶段耗时（毫秒）")),
+                (
+                    "started_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="开始时间"),
+                ),
+                (
+                    "finished_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="完成时间"),
+                ),
+                (
+                    "duration_ms",
+                    models.PositiveIntegerField(default=0, verbose_name="耗时（毫秒）"),
+                ),
+                ("message", models.TextField(blank=True, verbose_name="说明")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="发起人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '比对运行',
-                'verbose_name_plural': '比对运行',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "比对运行",
+                "verbose_name_plural": "比对运行",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='FeedBatch',
+            name="FeedBatch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('period', models.CharField(db_index=True, help_text='YYYY-MM', max_length=7, verbose_name='数据期别')),
-                ('file_name', models.CharField(max_length=255, verbose_name='文件名')),
-                ('file_sha256', models.CharField(db_index=True, max_length=64, verbose_name='文件摘要')),
-                ('file_size', models.BigIntegerField(default=0, verbose_name='文件大小（字节）')),
-                ('status', models.CharField(choices=[('queued', '排队中'), ('running', '导入中'), ('staged', '已入库'), ('failed', '失败')], default='queued', max_length=16, verbose_name='状态')),
-                ('rows_estimated', models.PositiveBigIntegerField(default=0, verbose_name='预计行数')),
-                ('rows_read', models.PositiveBigIntegerField(default=0, verbose_name='读取行数')),
-                ('rows_accepted', models.PositiveBigIntegerField(default=0, verbose_name='接收行数')),
-                ('rows_rejected', models.PositiveBigIntegerField(default=0, verbose_name='拒收行数')),
-                ('errors', models.JSONField(blank=True, default=list, verbose_name='拒收原因（前若干条）')),
-                ('error_counts', models.JSONField(blank=True, default=dict, verbose_name='拒收原因统计')),
-                ('message', models.TextField(blank=True, verbose_name='说明')),
-                ('parquet_path', models.CharField(blank=True, max_length=500, verbose_name='暂存文件')),
-                ('rejects_path', models.CharField(blank=True, max_length=500, verbose_name='拒收明细文件')),
-                ('started_at', models.DateTimeField(blank=True, null=True, verbose_name='开始时间')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='完成时间')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='导入人')),
-                ('source', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='batches', to='screening.feedsource', verbose_name='数据源')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="创建时间"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                (
+                    "period",
+                    models.CharField(
+                        db_index=True, help_text="YYYY-MM", max_length=7, verbose_name="数据期别"
+                    ),
+                ),
+                ("file_name", models.CharField(max_length=255, verbose_name="文件名")),
+                (
+                    "file_sha256",
+                    models.CharField(db_index=True, max_length=64, verbose_name="文件摘要"),
+                ),
+                ("file_size", models.BigIntegerField(default=0, verbose_name="文件大小（字节）")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "排队中"),
+                            ("running", "导入中"),
+                            ("staged", "已入库"),
+                            ("failed", "失败"),
+                        ],
+                        default="queued",
+                        max_length=16,
+                        verbose_name="状态",
+                    ),
+                ),
+                (
+                    "rows_estimated",
+                    models.PositiveBigIntegerField(default=0, verbose_name="预计行数"),
+                ),
+                ("rows_read", models.PositiveBigIntegerField(default=0, verbose_name="读取行数")),
+                (
+                    "rows_accepted",
+                    models.PositiveBigIntegerField(default=0, verbose_name="接收行数"),
+                ),
+                (
+                    "rows_rejected",
+                    models.PositiveBigIntegerField(default=0, verbose_name="拒收行数"),
+                ),
+                (
+                    "errors",
+                    models.JSONField(blank=True, default=list, verbose_name="拒收原因（前若干条）"),
+                ),
+                (
+                    "error_counts",
+                    models.JSONField(blank=True, default=dict, verbose_name="拒收原因统计"),
+                ),
+                ("message", models.TextField(blank=True, verbose_name="说明")),
+                (
+                    "parquet_path",
+                    models.CharField(blank=True, max_length=500, verbose_name="暂存文件"),
+                ),
+                (
+                    "rejects_path",
+                    models.CharField(blank=True, max_length=500, verbose_name="拒收明细文件"),
+                ),
+                (
+                    "started_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="开始时间"),
+                ),
+                (
+                    "finished_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="完成时间"),
+                ),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="导入人",
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="batches",
+                        to="screening.feedsource",
+                        verbose_name="数据源",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '导入批次',
-                'verbose_name_plural': '导入批次',
-                'ordering': ['-created_at', '-id'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('status', 'staged')), fields=('source', 'file_sha256'), name='screening_batch_staged_once', violation_error_message='该文件已导入过')],
+                "verbose_name": "导入批次",
+                "verbose_name_plural": "导入批次",
+                "ordering": ["-created_at", "-id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("status", "staged")),
+                        fields=("source", "file_sha256"),
+                        name="screening_batch_staged_once",
+                        violation_error_message="该文件已导入过",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='RuleVersion',
+            name="RuleVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('version', models.PositiveIntegerField(verbose_name='版本')),
-                ('name', models.CharField(max_length=100, verbose_name='名称')),
-                ('description', models.TextField(blank=True, verbose_name='说明')),
-                ('spec', models.JSONField(verbose_name='规则定义')),
-                ('active', models.BooleanField(verbose_name='启用')),
-                ('note', models.CharField(blank=True, max_length=500, verbose_name='修改说明')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='修改人')),
-                ('rule', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='screening.rule', verbose_name='规则')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="创建时间"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                ("version", models.PositiveIntegerField(verbose_name="版本")),
+                ("name", models.CharField(max_length=100, verbose_name="名称")),
+                ("description", models.TextField(blank=True, verbose_name="说明")),
+                ("spec", models.JSONField(verbose_name="规则定义")),
+                ("active", models.BooleanField(verbose_name="启用")),
+                ("note", models.CharField(blank=True, max_length=500, verbose_name="修改说明")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="修改人",
+                    ),
+                ),
+                (
+                    "rule",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="versions",
+                        to="screening.rule",
+                        verbose_name="规则",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '规则版本',
-                'verbose_name_plural': '规则版本',
-                'ordering': ['rule', '-version'],
-                'constraints': [models.UniqueConstraint(fields=('rule', 'version'), name='screening_rule_version_unique')],
+                "verbose_name": "规则版本",
+                "verbose_name_plural": "规则版本",
+                "ordering": ["rule", "-version"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("rule", "version"), name="screening_rule_version_unique"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Alert',
+            name="Alert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('rule_version', models.PositiveIntegerField(verbose_name='规则版本')),
-                ('subject_key', models.CharField(max_length=80, verbose_name='对象键')),
-                ('fingerprint', models.CharField(max_length=64, verbose_name='指纹')),
-                ('person_index', models.CharField(blank=True, db_index=True, max_length=64, verbose_name='人员索引')),
-                ('person_name', models.CharField(blank=True, max_length=50, verbose_name='姓名（部门数据）')),
-                ('placed_by', models.CharField(choices=[('registry', '档案'), ('feed', '部门数据地址'), ('id_number', '身份证地址码')], default='registry', max_length=16, verbose_name='定位依据')),
-                ('unregistered', models.BooleanField(default=False, verbose_name='疑似新增监测对象（未在册）')),
-                ('after_elimination', models.BooleanField(default=False, verbose_name='风险消除后继续监测')),
-                ('risk_type', models.CharField(choices=[('illness', '因病'), ('disability', '因残'), ('schooling', '因学'), ('housing', '因安全住房'), ('drinking_water', '因安全饮水'), ('natural_disaster', '因自然灾害'), ('accident', '因意外事故'), ('industry_failure', '因产业项目失败'), ('unstable_employment', '因务工就业不稳'), ('lack_of_labour', '缺劳动力'), ('other', '其他')], max_length=32, verbose_name='风险类型')),
-                ('severity', models.CharField(choices=[('high', '高'), ('medium', '中'), ('low', '低')], max_length=8, verbose_name='严重程度')),
-                ('period', models.CharField(max_length=7, verbose_name='比对期别')),
-                ('value', models.DecimalField(decimal_places=2, max_digits=16, null=True, verbose_name='统计值')),
-                ('threshold', models.DecimalField(decimal_places=2, max_digits=16, null=True, verbose_name='阈值')),
-                ('comparison', models.CharField(choices=[('gt', '大于'), ('ge', '大于等于'), ('lt', '小于'), ('le', '小于等于'), ('eq', '等于')], max_length=4, verbose_name='比较')),
-                ('evidence', models.JSONField(default=dict, verbose_name='依据')),
-                ('status', models.CharField(choices=[('open', '待处理'), ('assigned', '已交办入户核实'), ('lead_opened', '已转为线索'), ('dismissed', '已排除')], default='open', max_length=16, verbose_name='状态')),
-                ('resolution_note', models.TextField(blank=True, verbose_name='处理说明')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='处理时间')),
-                ('assigned_to', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='assigned_alerts', to=settings.AUTH_USER_MODEL, verbose_name='交办给')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='处理人')),
-                ('division', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.division', verbose_name='所在区划')),
-                ('household', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='alerts', to='registry.household', verbose_name='农户')),
-                ('member', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='alerts', to='registry.member', verbose_name='家庭成员')),
-                ('rule', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='alerts', to='screening.rule', verbose_name='规则')),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='alerts', to='screening.screeningrun', verbose_name='产生于')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="创建时间"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                ("rule_version", models.PositiveIntegerField(verbose_name="规则版本")),
+                ("subject_key", models.CharField(max_length=80, verbose_name="对象键")),
+                ("fingerprint", models.CharField(max_length=64, verbose_name="指纹")),
+                (
+                    "person_index",
+                    models.CharField(
+                        blank=True, db_index=True, max_length=64, verbose_name="人员索引"
+                    ),
+                ),
+                (
+                    "person_name",
+                    models.CharField(blank=True, max_length=50, verbose_name="姓名（部门数据）"),
+                ),
+                (
+                    "placed_by",
+                    models.CharField(
+                        choices=[
+                            ("registry", "档案"),
+                            ("feed", "部门数据地址"),
+                            ("id_number", "身份证地址码"),
+                        ],
+                        default="registry",
+                        max_length=16,
+                        verbose_name="定位依据",
+                    ),
+                ),
+                (
+                    "unregistered",
+                    models.BooleanField(default=False, verbose_name="疑似新增监测对象（未在册）"),
+                ),
+                (
+                    "after_elimination",
+                    models.BooleanField(default=False, verbose_name="风险消除后继续监测"),
+                ),
+                (
+                    "risk_type",
+                    models.CharField(
+                        choices=[
+                            ("illness", "因病"),
+                            ("disability", "因残"),
+                            ("schooling", "因学"),
+                            ("housing", "因安全住房"),
+                            ("drinking_water", "因安全饮水"),
+                            ("natural_disaster", "因自然灾害"),
+                            ("accident", "因意外事故"),
+                            ("industry_failure", "因产业项目失败"),
+                            ("unstable_employment", "因务工就业不稳"),
+                            ("lack_of_labour", "缺劳动力"),
+                            ("other", "其他"),
+                        ],
+                        max_length=32,
+                        verbose_name="风险类型",
+                    ),
+                ),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[("high", "高"), ("medium", "中"), ("low", "低")],
+                        max_length=8,
+                        verbose_name="严重程度",
+                    ),
+                ),
+                ("period", models.CharField(max_length=7, verbose_name="比对期别")),
+                (
+                    "value",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=16, null=True, verbose_name="统计值"
+                    ),
+                ),
+                (
+                    "threshold",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=16, null=True, verbose_name="阈值"
+                    ),
+                ),
+                (
+                    "comparison",
+                    models.CharField(
+                        choices=[
+                            ("gt", "大于"),
+                            ("ge", "大于等于"),
+                            ("lt", "小于"),
+                            ("le", "小于等于"),
+                            ("eq", "等于"),
+                        ],
+                        max_length=4,
+                        verbose_name="比较",
+                    ),
+                ),
+                ("evidence", models.JSONField(default=dict, verbose_name="依据")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "待处理"),
+                            ("assigned", "已交办入户核实"),
+                            ("lead_opened", "已转为线索"),
+                            ("dismissed", "已排除"),
+                        ],
+                        default="open",
+                        max_length=16,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("resolution_note", models.TextField(blank=True, verbose_name="处理说明")),
+                (
+                    "decided_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="处理时间"),
+                ),
+                (
+                    "assigned_to",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="assigned_alerts",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="交办给",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="处理人",
+                    ),
+                ),
+                (
+                    "division",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.division",
+                        verbose_name="所在区划",
+                    ),
+                ),
+                (
+                    "household",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="alerts",
+                        to="registry.household",
+                        verbose_name="农户",
+                    ),
+                ),
+                (
+                    "member",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="alerts",
+                        to="registry.member",
+                        verbose_name="家庭成员",
+                    ),
+                ),
+                (
+                    "rule",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="alerts",
+                        to="screening.rule",
+                        verbose_name="规则",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="alerts",
+                        to="screening.screeningrun",
+                        verbose_name="产生于",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '预警',
-                'verbose_name_plural': '预警',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['division', 'status'], name='screening_alert_area_idx'), models.Index(fields=['rule', 'status'], name='screening_alert_rule_idx')],
-                'constraints': [models.UniqueConstraint(fields=('rule', 'subject_key', 'fingerprint'), name='screening_alert_unique')],
+                "verbose_name": "预警",
+                "verbose_name_plural": "预警",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["division", "status"], name="screening_alert_area_idx"),
+                    models.Index(fields=["rule", "status"], name="screening_alert_rule_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("rule", "subject_key", "fingerprint"), name="screening_alert_unique"
+                    )
+                ],
             },
         ),
     ]

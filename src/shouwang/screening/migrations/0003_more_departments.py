@@ -4,15 +4,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('screening', '0002_default_sources_and_rules'),
+        ("screening", "0002_default_sources_and_rules"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='feedsource',
-            name='department',
-            field=models.CharField(choices=[('medical_insurance', '医保局'), ('civil_affairs', '民政局'), ('disabled_federation', '残联'), ('education', '教委'), ('housing', '住建委'), ('human_resources', '人力社保局'), ('emergency', '应急局'), ('health', '卫健委'), ('public_security', '公安局'), ('water', '水利局'), ('agriculture', '农业农村委'), ('rural_revitalization', '乡村振兴局'), ('development_reform', '发展改革委'), ('finance', '金融监管部门'), ('transport', '交通局'), ('industry_commerce', '工商联'), ('cooperation', '东西部协作办')], max_length=32, verbose_name='部门'),
+            model_name="feedsource",
+            name="department",
+            field=models.CharField(
+                choices=[
+                    ("medical_insurance", "医保局"),
+                    ("civil_affairs", "民政局"),
+                    ("disabled_federation", "残联"),
+                    ("education", "教委"),
+                    ("housing", "住建委"),
+                    ("human_resources", "人力社保局"),
+                    ("emergency", "应急局"),
+                    ("health", "卫健委"),
+                    ("public_security", "公安局"),
+                    ("water", "水利局"),
+                    ("agriculture", "农业农村委"),
+                    ("rural_revitalization", "乡村振兴局"),
+                    ("development_reform", "发展改革委"),
+                    ("finance", "金融监管部门"),
+                    ("transport", "交通局"),
+                    ("industry_commerce", "工商联"),
+                    ("cooperation", "东西部协作办"),
+                ],
+                max_length=32,
+                verbose_name="部门",
+            ),
         ),
     ]
