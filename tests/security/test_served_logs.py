@@ -43,8 +43,12 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 def _serve(var_dir: Path, port: int) -> subprocess.Popen:
     shouwang = Path(sys.executable).with_name("shouwang")
-    env = {**os.environ, "SHOUWANG_VAR_DIR": str(var_dir), "DJANGO_SETTINGS_MODULE": ""}
-    env.pop("DJANGO_SETTINGS_MODULE")
+    # Each site on its own SQLite in its own var folder, as a county installs it (the test
+    # run's DATABASE_URL names a database only the test runner creates).
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL")
+    }
+    env["SHOUWANG_VAR_DIR"] = str(var_dir)
     return subprocess.Popen(
         [str(shouwang), "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--no-worker"],
         env=env,
@@ -69,6 +73,8 @@ def _wait_up(port: int, process: subprocess.Popen) -> None:
 
 
 def _stop(process: subprocess.Popen) -> str:
+    if process.poll() is not None:
+        return process.communicate()[0]
     os.killpg(process.pid, 15)
     try:
         out, _ = process.communicate(timeout=20)
