@@ -279,12 +279,19 @@ def test_triage_outside_the_area_or_role_is_refused(alert, department_officer):
         alert_dismiss(actor=department_officer, alert=alert, reason="部门不能处理预警")
 
 
-def test_assign_only_to_a_grid_member_of_the_village(alert, township_staff, village_cadre):
-    other = f.make_user("cadre-b", Role.VILLAGE_CADRE, [f.VILLAGE_B])
-    with pytest.raises(ApplicationError, match="不负责该村"):
-        alert_assign(actor=township_staff, alert=alert, assignee=other)
-    with pytest.raises(ApplicationError, match="村干部或网格员"):
-        alert_assign(actor=township_staff, alert=alert, assignee=township_staff)
+def test_assign_only_to_a_user_who_may_take_it(
+    alert, township_staff, village_cadre, department_officer
+):
+    other = f.make_user("cadre-b", Role.VILLAGE_CADRE, [f.VILLAGE_B], display_name="外村干部")
+    refusal = "^只能指派给您管辖范围内可处理该预警的用户$"
+    # Neither the next village's cadre (and the refusal does not name them) nor a department
+    # officer, who does not triage alerts.
+    for assignee in (other, department_officer):
+        with pytest.raises(ApplicationError, match=refusal):
+            alert_assign(actor=township_staff, alert=alert, assignee=assignee)
+    # A village cadre may hand it only to users of the village, not up to the township.
+    with pytest.raises(ApplicationError, match=refusal):
+        alert_assign(actor=village_cadre, alert=alert, assignee=township_staff)
     alert = alert_assign(
         actor=township_staff, alert=alert, assignee=village_cadre, note="请本周入户"
     )

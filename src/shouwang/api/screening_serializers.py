@@ -542,10 +542,19 @@ class AlertSerializer(serializers.ModelSerializer):
             "threshold",
             "assigned_to",
             "assigned_to_name",
+            "triage_group",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "triage_group": {
+                "help_text": _(
+                    "处理分组：同一农户（或未在册人员）、同一部门数据依据的预警取同一值，"
+                    "排除、交办、转为线索时一并处理"
+                )
+            }
+        }
 
     def get_assigned_to_name(self, alert: Alert) -> str:
         return _user_name(alert.assigned_to)
@@ -646,14 +655,26 @@ class AlertDismissSerializer(serializers.Serializer):
 
 
 class AlertAssignSerializer(serializers.Serializer):
+    """``context["assignees"]``: who may take the alert (``selectors.alert_assignees``); any
+    other id, known or not, gets the same refusal, which names no one."""
+
     assignee = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.filter(is_active=True),
+        queryset=User.objects.none(),
         label=_("交办给"),
-        help_text=_("负责该村的村干部或网格员的用户编号（见 assignees）"),
+        help_text=_("可接收该预警的用户编号（见 assignees）"),
+        error_messages={
+            "does_not_exist": _("只能指派给您管辖范围内可处理该预警的用户"),
+            "incorrect_type": _("只能指派给您管辖范围内可处理该预警的用户"),
+        },
     )
     note = serializers.CharField(
         required=False, allow_blank=True, max_length=2000, default="", label=_("交办说明")
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "assignees" in self.context:
+            self.fields["assignee"].queryset = self.context["assignees"]
 
 
 class AlertOpenLeadSerializer(serializers.Serializer):

@@ -414,7 +414,7 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(s.AlertDetailSerializer(alert).data)
 
     @extend_schema(
-        summary=_("交办网格员入户核实"),
+        summary=_("交办入户核实"),
         description=_TRIAGE_NOTE,
         request=s.AlertAssignSerializer,
         responses={200: s.AlertDetailSerializer},
@@ -422,7 +422,10 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"], filter_backends=[])
     def assign(self, request, pk=None):
         alert = self.get_object()
-        serializer = s.AlertAssignSerializer(data=request.data)
+        serializer = s.AlertAssignSerializer(
+            data=request.data,
+            context={"assignees": selectors.alert_assignees(actor=request.user, alert=alert)},
+        )
         serializer.is_valid(raise_exception=True)
         alert = services.alert_assign(actor=request.user, alert=alert, **serializer.validated_data)
         return Response(s.AlertDetailSerializer(alert).data)
@@ -449,8 +452,11 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(AlertLeadSerializer(alert).data)
 
     @extend_schema(
-        summary=_("可交办的网格员"),
-        description=_("负责该预警所在村的村干部和网格员。"),
+        summary=_("可交办的人员"),
+        description=_(
+            "您管辖范围内可处理该预警的用户（村干部和网格员在前）；"
+            "尚未定位到村的预警不能交办，返回空列表。"
+        ),
         responses={200: s.AssigneeSerializer(many=True)},
     )
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)

@@ -78,15 +78,19 @@ class DismissForm(forms.Form):
         error_messages={"required": _("请填写排除理由")},
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "dismiss_%s")
+        super().__init__(*args, **kwargs)
+
 
 class AssignForm(forms.Form):
     assignee = forms.ModelChoiceField(
         label=_("交办给"),
         queryset=User.objects.none(),
-        empty_label=_("请选择村干部或网格员"),
+        empty_label=_("请选择交办对象"),
         error_messages={
             "required": _("请选择交办对象"),
-            "invalid_choice": _("所选人员不能接收该预警，请重新选择"),
+            "invalid_choice": _("只能指派给您管辖范围内可处理该预警的用户"),
         },
     )
     note = forms.CharField(
@@ -97,10 +101,18 @@ class AssignForm(forms.Form):
     )
 
     def __init__(self, *args: Any, assignees: QuerySet[User], **kwargs: Any) -> None:
+        # The three triage forms share a page: ids of their own, names unchanged.
+        kwargs.setdefault("auto_id", "assign_%s")
         super().__init__(*args, **kwargs)
         field = self.fields["assignee"]
         field.queryset = assignees
-        field.label_from_instance = lambda user: user.display_name or user.username
+        field.label_from_instance = assignee_label
+
+
+def assignee_label(user: User) -> str:
+    name = user.display_name or user.username
+    places = "、".join(d.name for d in user.divisions.all())
+    return f"{name}（{user.get_role_display()}{' · ' + places if places else ''}）"
 
 
 class LeadForm(forms.Form):
@@ -110,6 +122,10 @@ class LeadForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "lead_%s")
+        super().__init__(*args, **kwargs)
 
 
 # --- runs --------------------------------------------------------------------------------

@@ -208,6 +208,9 @@ class Alert(BaseModel):
     subject_key = models.CharField(_("对象键"), max_length=80)
     #: Hash of the rule, subject and evidence: a rerun over the same data finds the same one.
     fingerprint = models.CharField(_("指纹"), max_length=64)
+    #: Alerts of one subject resting on shared feed rows (one hospital stay seen by a monthly
+    #: and a 12-month rule) are one item to triage; they share this key (see alerts_group).
+    triage_group = models.CharField(_("处理分组"), max_length=64, blank=True, db_index=True)
     household = models.ForeignKey(
         "registry.Household",
         verbose_name=_("农户"),

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 
-from shouwang.core.choices import DivisionLevel, Role
+from shouwang.core.choices import LEVEL_PREFIX_LENGTH, DivisionLevel, Role
 from shouwang.core.jurisdiction import area_q
 from shouwang.core.models import AuditEvent, User
 from shouwang.screening.choices import Severity
 from shouwang.screening.models import Alert, Rule, RuleVersion, ScreeningRun
+from shouwang.screening.permissions import TRIAGERS
 
 
 def alert_queryset(*, actor: User | None) -> QuerySet[Alert]:
@@ -50,6 +51,33 @@ def alert_list(*, actor: User | None) -> QuerySet[Alert]:
     )
 
 
+def alert_items(alerts: QuerySet[Alert]) -> QuerySet[Alert]:
+    """One row per triage item among ``alerts`` (already filtered): the item's oldest alert.
+
+    The other alerts of an item are shown inside its row (``alert_siblings``), so a hospital
+    stay two rules found is listed and counted once.
+    """
+    earlier_in_item = alerts.filter(triage_group=OuterRef("triage_group"), pk__lt=OuterRef("pk"))
+    return alerts.exclude(Exists(earlier_in_item))
+
+
+def alert_siblings(*, actor: User | None, alerts: list[Alert]) -> dict[int, list[Alert]]:
+    """For each alert, the other alerts of its triage item the actor may see, oldest first."""
+    if not alerts:
+        return {}
+    groups = {a.triage_group for a in alerts if a.triage_group}
+    others = (
+        alert_queryset(actor=actor)
+        .filter(triage_group__in=groups)
+        .select_related("rule")
+        .order_by("pk")
+    )
+    by_group: dict[str, list[Alert]] = {}
+    for other in others:
+        by_group.setdefault(other.triage_group, []).append(other)
+    return {a.pk: [o for o in by_group.get(a.triage_group, []) if o.pk != a.pk] for a in alerts}
+
+
 def alert_get(*, actor: User | None, pk: int) -> Alert:
     return alert_list(actor=actor).select_related("member", "run", "decided_by").get(pk=pk)
 
@@ -89,16 +117,38 @@ def alert_counts_by_rule(*, actor: User | None) -> list[dict]:
     )
 
 
+#: Village cadres first: they make the home visits an assignment asks for.
+ASSIGNEE_ORDER = Case(
+    When(role=Role.VILLAGE_CADRE, then=Value(0)),
+    When(role=Role.TOWNSHIP_STAFF, then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
+
+
+def _covering_codes(code: str) -> list[str]:
+    """The division itself and every division above it (their areas contain it)."""
+    return sorted({code[:n].ljust(12, "0") for n in LEVEL_PREFIX_LENGTH.values()})
+
+
 def alert_assignees(*, actor: User | None, alert: Alert) -> QuerySet[User]:
-    """Grid members (village cadres) bound to the alert's village."""
+    """Who the actor may hand the alert to: active users who may triage it (their area holds
+    the alert's division) and who are themselves in the actor's area. The page, the API and
+    the service all ask this one question. An alert not yet placed in a village cannot be
+    handed to anyone for a home visit: it becomes a lead for the township to place."""
     if alert.division.level != DivisionLevel.VILLAGE:
         return User.objects.none()
     return (
         User.objects.filter(
-            is_active=True, role=Role.VILLAGE_CADRE, divisions__code=alert.division_id
+            is_active=True,
+            is_superuser=False,
+            role__in=TRIAGERS,
+            divisions__code__in=_covering_codes(alert.division_id),
         )
+        .filter(area_q(actor, "divisions__code"))
         .distinct()
-        .order_by("display_name", "username")
+        .prefetch_related("divisions")
+        .order_by(ASSIGNEE_ORDER, "display_name", "username")
     )
 
 

@@ -16,17 +16,18 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, models, transaction
-from django.db.models import Max
+from django.db.models import Count, F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shouwang.core.audit import audit_record, household_subject, model_snapshot, stored_actor
-from shouwang.core.choices import AuditAction, DivisionLevel, Role
+from shouwang.core.choices import AuditAction, DivisionLevel
 from shouwang.core.exceptions import ApplicationError, PermissionDenied
 from shouwang.core.jurisdiction import division_in_area
 from shouwang.core.models import Division, User
 from shouwang.policy.selectors import MissingPolicyValue
 from shouwang.registry.choices import MonitoringStatus
+from shouwang.screening import selectors
 from shouwang.screening.choices import AlertStatus, BatchStatus, Engine, RunStatus, RunTrigger
 from shouwang.screening.compiler import period_window, unpack_evidence
 from shouwang.screening.engines.base import (
@@ -40,6 +41,12 @@ from shouwang.screening.permissions import RULE_EDITORS, RUNNERS, TRIAGERS
 from shouwang.screening.rules import CompiledRule, compile_spec, rule_spec_parse, source_columns
 from shouwang.screening.snapshot import RegistrySnapshot, registry_snapshot
 from shouwang.screening.spec import SpecInvalid
+from shouwang.screening.triage import (
+    GroupCandidate,
+    evidence_rows,
+    triage_groups,
+    triage_subject,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -238,6 +245,8 @@ class AlertWriteResult:
     new: int = 0
     existing: int = 0
     updated: int = 0
+    #: Unresolved alerts whose triage item changed (joined or left a group).
+    regrouped: int = 0
     per_rule: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
@@ -440,6 +449,7 @@ def alerts_write(
             fields = dict(
                 common,
                 fingerprint=fingerprint,
+                triage_group=fingerprint,
                 household_id=household_id,
                 member_id=row["member_id"] if household_id is not None else None,
                 person_index=row["person_index"] or "",
@@ -484,7 +494,60 @@ def alerts_write(
         outcome.new += counts["new"]
         outcome.existing += counts["existing"]
         outcome.updated += counts["updated"]
+    outcome.regrouped = alerts_regroup()
     return outcome
+
+
+def alerts_regroup() -> int:
+    """Bring the triage groups of unresolved alerts up to date; returns how many changed.
+
+    Only a household (or unregistered person) with two or more unresolved alerts can have
+    an item of several, so only their evidence is read; every other unresolved alert is its
+    own item (key = its fingerprint).
+    """
+    unresolved = Alert.objects.filter(status__in=UNRESOLVED)
+    several = alerts_sharing_a_subject(unresolved)
+    changed = (
+        unresolved.exclude(pk__in=several.values("pk"))
+        .exclude(triage_group=F("fingerprint"))
+        .update(triage_group=F("fingerprint"))
+    )
+    candidates, current = [], {}
+    for pk, household_id, person_index, fingerprint, group, evidence in several.values_list(
+        "pk", "household_id", "person_index", "fingerprint", "triage_group", "evidence"
+    ).iterator(chunk_size=2000):
+        subject = triage_subject(household_id, person_index)
+        candidates.append(GroupCandidate(pk, subject, fingerprint, evidence_rows(evidence)))
+        current[pk] = group
+    updates = [
+        Alert(pk=pk, triage_group=key)
+        for pk, key in triage_groups(candidates).items()
+        if key != current[pk]
+    ]
+    Alert.objects.bulk_update(updates, ["triage_group"], batch_size=1000)
+    return changed + len(updates)
+
+
+def alerts_sharing_a_subject(alerts: models.QuerySet[Alert]) -> models.QuerySet[Alert]:
+    """Those of ``alerts`` whose household (or unregistered person) has another among them."""
+    households = (
+        alerts.filter(household__isnull=False)
+        .values("household_id")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .values("household_id")
+    )
+    people = (
+        alerts.filter(household__isnull=True)
+        .values("person_index")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .values("person_index")
+    )
+    return alerts.filter(
+        models.Q(household_id__in=households)
+        | models.Q(household__isnull=True, person_index__in=people)
+    )
 
 
 # --- runs --------------------------------------------------------------------------------
@@ -730,106 +793,86 @@ def _require_triage(actor: User | None, alert: Alert) -> None:
         raise PermissionDenied(_("该预警不在您的管辖范围内"))
 
 
-def _lock(alert: Alert) -> Alert:
-    return Alert.objects.select_for_update().get(pk=alert.pk)
+def _lock_item(alert: Alert, verb_refused: str) -> list[Alert]:
+    """Lock the alert and the other unresolved alerts of its triage item, the alert first.
+
+    Refuses when the alert itself was decided meanwhile (another tab, another user).
+    """
+    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    if alert.status not in UNRESOLVED:
+        raise ApplicationError(
+            _("该预警已处理（%(status)s），不能再%(verb)s")
+            % {"status": alert.get_status_display(), "verb": verb_refused}
+        )
+    # A group key is the fingerprint of one alert, so it names one item wherever it appears.
+    siblings = list(
+        Alert.objects.select_for_update()
+        .filter(triage_group=alert.triage_group, status__in=UNRESOLVED)
+        .exclude(pk=alert.pk)
+        .order_by("pk")
+    )
+    return [alert, *siblings]
 
 
-def _decided(alert: Alert, actor: User | None) -> None:
-    alert.decided_by = stored_actor(actor)
-    alert.decided_at = timezone.now()
+def _decide_item(
+    *, actor: User | None, alerts: list[Alert], verb: str, change: dict[str, Any]
+) -> Alert:
+    """Apply one triage decision to every alert of the item, each with its own audit row."""
+    group = [a.pk for a in alerts]
+    for alert in alerts:
+        before = model_snapshot(alert)
+        for name, value in change.items():
+            setattr(alert, name, value)
+        alert.decided_by = stored_actor(actor)
+        alert.decided_at = timezone.now()
+        alert.save()
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            target=alert,
+            before=before,
+            after=model_snapshot(alert),
+            subject=_alert_subject(alert),
+            extra={"verb": verb, **({"item": group} if len(group) > 1 else {})},
+        )
+    return alerts[0]
 
 
 @transaction.atomic
 def alert_dismiss(*, actor: User | None, alert: Alert, reason: str) -> Alert:
+    """Dismiss the alert and the rest of its triage item."""
     _require_triage(actor, alert)
-    alert = _lock(alert)
-    if alert.status in (AlertStatus.DISMISSED, AlertStatus.LEAD_OPENED):
-        raise ApplicationError(
-            _("该预警已处理（%(status)s），不能再排除") % {"status": alert.get_status_display()}
-        )
+    alerts = _lock_item(alert, _("排除"))
     reason = (reason or "").strip()
     if len(reason) < DISMISS_REASON_MIN:
         raise ApplicationError(_("请填写排除理由（至少 %(n)d 个字）") % {"n": DISMISS_REASON_MIN})
-    before = model_snapshot(alert)
-    alert.status = AlertStatus.DISMISSED
-    alert.resolution_note = reason[:2000]
-    _decided(alert, actor)
-    alert.save()
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        target=alert,
-        before=before,
-        after=model_snapshot(alert),
-        subject=_alert_subject(alert),
-        extra={"verb": "dismiss"},
-    )
-    return alert
+    change = {"status": AlertStatus.DISMISSED, "resolution_note": reason[:2000]}
+    return _decide_item(actor=actor, alerts=alerts, verb="dismiss", change=change)
 
 
 @transaction.atomic
 def alert_assign(*, actor: User | None, alert: Alert, assignee: User, note: str = "") -> Alert:
-    """Send the alert to a grid member for a home visit."""
+    """Send the alert (and the rest of its triage item) to a user who may take it."""
     _require_triage(actor, alert)
-    alert = _lock(alert)
-    if alert.status in (AlertStatus.DISMISSED, AlertStatus.LEAD_OPENED):
-        raise ApplicationError(
-            _("该预警已处理（%(status)s），不能再交办") % {"status": alert.get_status_display()}
-        )
-    if not assignee.is_active or assignee.role != Role.VILLAGE_CADRE:
-        raise ApplicationError(_("只能交办给村干部或网格员"))
-    if (
-        not division_in_area(assignee, alert.division_id)
-        or alert.division.level != DivisionLevel.VILLAGE
-    ):
-        raise ApplicationError(
-            _("%(name)s 不负责该村，不能交办")
-            % {"name": assignee.display_name or assignee.username}
-        )
-    before = model_snapshot(alert)
-    alert.status = AlertStatus.ASSIGNED
-    alert.assigned_to = assignee
+    alerts = _lock_item(alert, _("交办"))
+    if not selectors.alert_assignees(actor=actor, alert=alerts[0]).filter(pk=assignee.pk).exists():
+        # Says nothing about the chosen user: they may be outside the actor's area.
+        raise ApplicationError(_("只能指派给您管辖范围内可处理该预警的用户"))
+    change: dict[str, Any] = {"status": AlertStatus.ASSIGNED, "assigned_to": assignee}
     if note.strip():
-        alert.resolution_note = note.strip()[:2000]
-    _decided(alert, actor)
-    alert.save()
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        target=alert,
-        before=before,
-        after=model_snapshot(alert),
-        subject=_alert_subject(alert),
-        extra={"verb": "assign"},
-    )
-    return alert
+        change["resolution_note"] = note.strip()[:2000]
+    return _decide_item(actor=actor, alerts=alerts, verb="assign", change=change)
 
 
 @transaction.atomic
 def alert_open_lead(*, actor: User | None, alert: Alert, note: str = "") -> Alert:
-    """Mark the alert as a lead for the identification workflow to pick up."""
+    """Mark the alert (and the rest of its triage item) as a lead for identification."""
     _require_triage(actor, alert)
-    alert = _lock(alert)
-    if alert.status in (AlertStatus.DISMISSED, AlertStatus.LEAD_OPENED):
-        raise ApplicationError(
-            _("该预警已处理（%(status)s），不能再转为线索") % {"status": alert.get_status_display()}
-        )
-    before = model_snapshot(alert)
-    alert.status = AlertStatus.LEAD_OPENED
+    alerts = _lock_item(alert, _("转为线索"))
+    change: dict[str, Any] = {"status": AlertStatus.LEAD_OPENED}
     if note.strip():
-        alert.resolution_note = note.strip()[:2000]
-    _decided(alert, actor)
-    alert.save()
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        target=alert,
-        before=before,
-        after=model_snapshot(alert),
-        subject=_alert_subject(alert),
-        extra={"verb": "open_lead"},
-    )
-    return alert
+        change["resolution_note"] = note.strip()[:2000]
+    return _decide_item(actor=actor, alerts=alerts, verb="open_lead", change=change)
 
 
 def _alert_subject(alert: Alert) -> str:

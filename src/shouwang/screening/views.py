@@ -68,6 +68,8 @@ class Figures:
     value: str
     symbol: str
     threshold: str
+    #: A count of records: shown as "记录 2 条（阈值 ≥ 1 条）", not as a bare "2 ≥ 1".
+    is_count: bool = False
 
 
 def alert_figures(alert: Alert) -> Figures:
@@ -78,6 +80,7 @@ def alert_figures(alert: Alert) -> Figures:
         value=format_number(alert.value, whole=whole),
         symbol=COMPARISON_SYMBOLS.get(alert.comparison, alert.comparison),
         threshold=format_number(alert.threshold, whole=whole),
+        is_count=whole,
     )
 
 
@@ -86,9 +89,12 @@ def alert_figures(alert: Alert) -> Figures:
 def alert_list(request: HttpRequest) -> HttpResponse:
     filterset = AlertPageFilterSet(request.GET, queryset=selectors.alert_list(actor=request.user))
     filter_form = alert_filter_form(filterset.form, actor=request.user)
-    page = Paginator(filterset.qs, settings.SHOUWANG_PAGE_SIZE).get_page(request.GET.get("page"))
+    items = selectors.alert_items(filterset.qs)
+    page = Paginator(items, settings.SHOUWANG_PAGE_SIZE).get_page(request.GET.get("page"))
+    siblings = selectors.alert_siblings(actor=request.user, alerts=list(page.object_list))
     for alert in page.object_list:
         alert.figures = alert_figures(alert)
+        alert.item_siblings = siblings.get(alert.pk, [])
     partial = bool(request.htmx) and not request.htmx.history_restore_request
     hidden = [
         (name, filter_form[name].label, filter_form.data.get(name))
@@ -180,8 +186,14 @@ def _render_detail(
     bound = dismiss_form or assign_form or lead_form
     refusals = [] if triage or bound is None else list(bound.non_field_errors())
     assignees = selectors.alert_assignees(actor=request.user, alert=alert)
+    siblings = selectors.alert_siblings(actor=request.user, alerts=[alert])[alert.pk]
+    for sibling in siblings:
+        sibling.figures = alert_figures(sibling)
     context = {
         "alert": alert,
+        "figures": alert_figures(alert),
+        "siblings": siblings,
+        "unresolved_siblings": [s for s in siblings if s.status in services.UNRESOLVED],
         "compared": alert_comparison(alert, spec=spec, columns=columns),
         "evidence": alert_evidence(alert),
         "history": _history(alert),
