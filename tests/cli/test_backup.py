@@ -31,7 +31,9 @@ from pathlib import Path
 import dj_database_url
 import pytest
 
-SHOUWANG = Path(sys.executable).with_name("shouwang")
+from tests.cli.processes import environment_on as _environment
+from tests.cli.processes import shouwang as _shouwang
+
 READOUT_SCRIPT = Path(__file__).with_name("registry_readout.py")
 DEMO_HOUSEHOLDS = 40
 ATTACHMENT = "cases/1/visit-record.pdf"
@@ -40,42 +42,6 @@ PENDING_UPLOAD = "imports/7-pending.csv"
 ARCHIVE_PARTS = ["manifest.json", "database.sqlite3", "media.tar", "feeds.tar"]
 #: Another valid key: base64 of 32 bytes that are not the source's key.
 OTHER_KEY = base64.b64encode(b"another-installation-key-32bytes").decode()
-
-
-def _environment(
-    var_dir: Path, *, data_key: str | None = None, database_url: str | None = None
-) -> dict[str, str]:
-    """The environment of a process on ``var_dir`` alone: nothing of the test run's settings
-    (pytest-django's DJANGO_SETTINGS_MODULE, the suite's DATABASE_URL) leaks in."""
-    environment = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("SHOUWANG_", "DJANGO_", "PG")) and name != "DATABASE_URL"
-    }
-    environment["SHOUWANG_VAR_DIR"] = str(var_dir)
-    if data_key is not None:
-        environment["SHOUWANG_DATA_KEY"] = data_key
-    if database_url is not None:
-        environment["DATABASE_URL"] = database_url
-    return environment
-
-
-def _shouwang(
-    *arguments: str, environment: dict[str, str], expect_success: bool = True
-) -> subprocess.CompletedProcess[str]:
-    completed = subprocess.run(
-        [str(SHOUWANG), *arguments],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    if expect_success and completed.returncode != 0:
-        pytest.fail(
-            f"shouwang {' '.join(arguments)} exited {completed.returncode}:\n{completed.stderr}"
-        )
-    return completed
 
 
 def _readout(environment: dict[str, str]) -> dict:

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import time
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.migrations.executor import MigrationExecutor
 from django.utils.translation import gettext as _
 from rich.console import Console
 from rich.progress import (
@@ -23,6 +26,11 @@ from shouwang.cases.demo import DemoCasesResult, demo_cases_build
 from shouwang.core.exceptions import ApplicationError
 from shouwang.registry.demo import DEMO_HOUSEHOLDS, DEMO_SEED, DemoAccountRow, demo_build
 from shouwang.screening.demo import DemoFeedsResult, demo_feeds_build
+
+
+def _migrations_pending() -> bool:
+    executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
+    return bool(executor.migration_plan(executor.loader.graph.leaf_nodes()))
 
 
 class Command(BaseCommand):
@@ -58,6 +66,10 @@ class Command(BaseCommand):
         console = Console(file=self.stdout, highlight=False)
         if not console.is_terminal:
             console.width = 120  # rich assumes 80 columns for files and pipes, which cuts the table
+        if _migrations_pending():
+            # A database never migrated would otherwise end in "no such table".
+            console.print(_("数据库尚未初始化或版本较旧，先执行数据库迁移……"))
+            call_command("migrate", interactive=False, verbosity=0)
         started = time.monotonic()
         with Progress(
             TextColumn("{task.description}"),
