@@ -1,8 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from shouwang.workplace.views import home
+
 urlpatterns = [
     path("", include("shouwang.core.urls")),
+    path("", home, name="home"),
+    path("", include("shouwang.workplace.urls")),
     path("", include("shouwang.registry.urls")),
     path("registry/io/", include("shouwang.registry.io_urls")),
     path("grids/", include("shouwang.registry.grid_urls")),

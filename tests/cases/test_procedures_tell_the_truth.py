@@ -465,6 +465,6 @@ def test_months_read_as_year_and_month(client, users):
     assert "2025年1月" in html and f">{IDENTIFIED}<" not in html
     # The to-do list names this month's meeting as people say it.
     today = timezone.localdate()
-    todo = client.get(reverse("cases:todo")).content.decode()
+    todo = client.get(reverse("workplace:todo")).content.decode()
     assert f"{today.year}年{today.month}月工作会议" in todo
     assert f"{today:%Y%m} 月" not in todo and f">{today:%Y%m}" not in todo

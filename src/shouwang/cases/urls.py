@@ -1,12 +1,11 @@
 from django.urls import path
 
-from shouwang.cases import todo_views, views
+from shouwang.cases import views
 
 app_name = "cases"
 
 urlpatterns = [
     path("", views.case_list, name="case_list"),
-    path("todo/", todo_views.todo, name="todo"),
     path("<int:pk>/", views.case_detail, name="case_detail"),
     path("<int:pk>/act/<slug:verb>/", views.case_act, name="case_act"),
     path("<int:pk>/attachments/", views.case_attachment_upload, name="attachment_upload"),

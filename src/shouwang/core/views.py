@@ -12,17 +12,11 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from shouwang.assistance.coverage import can_view_coverage, coverage_summary
-from shouwang.cases.todo import todo_groups
 from shouwang.core import signin
 from shouwang.core.exceptions import PermissionDenied
 from shouwang.core.jurisdiction import has_role
-from shouwang.registry.choices import MonitoringCategory, MonitoringStatus
-from shouwang.registry.selectors import area_summary
-from shouwang.screening.selectors import alert_counts_by_rule, alert_counts_by_village
 
 View = Callable[..., HttpResponse]
 
@@ -72,25 +66,6 @@ class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
     authentication_form = LoginForm
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    summary = area_summary(actor=request.user)
-    context = {
-        "summary": summary,
-        "divisions": request.user.divisions.select_related("parent").order_by("code"),
-        # The summary lists every choice in declaration order; the values make the figures links.
-        "by_category": list(zip(MonitoringCategory.values, summary.by_category, strict=True)),
-        "by_status": list(zip(MonitoringStatus.values, summary.by_status, strict=True)),
-        "alerts_by_village": alert_counts_by_village(actor=request.user),
-        "alerts_by_rule": alert_counts_by_rule(actor=request.user),
-        "todo": todo_groups(actor=request.user, today=timezone.localdate(), shown=0),
-        "coverage": coverage_summary(actor=request.user)
-        if can_view_coverage(request.user)
-        else None,
-    }
-    return render(request, "core/home.html", context)
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "shouwang.screening",
     "shouwang.cases",
     "shouwang.assistance",
+    "shouwang.workplace",
     "django_tasks",
     "django_tasks_db",
     "shouwang.api",
@@ -83,7 +84,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "shouwang.core.context_processors.navigation",
+                "shouwang.workplace.context_processors.navigation",
             ],
         },
     }

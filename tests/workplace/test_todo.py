@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from shouwang.cases.choices import CaseVerb, LeadChannel
 from shouwang.cases.services import case_open, lead_create
-from shouwang.cases.todo import todo_groups
 from shouwang.registry import choices as rc
+from shouwang.workplace.todo import todo_groups
 from tests import factories as f
 from tests.cases.steps import APPLICATION, DAY0, HOME_VISIT, IDENTIFICATION_PATH, act, walk
 
@@ -98,12 +98,12 @@ def test_the_page_and_the_home_strip(client, users):
     act(actor=users["village_cadre"], case=case, verb=CaseVerb.APPLY, data=APPLICATION)
     act(actor=users["village_cadre"], case=case, verb=CaseVerb.VERIFY, data=HOME_VISIT)
     client.force_login(users["village_cadre"])
-    page = client.get(reverse("cases:todo")).content.decode()
+    page = client.get(reverse("workplace:todo")).content.decode()
     assert "我的待办" in page and reverse("cases:case_detail", args=[case.pk]) in page
     home = client.get(reverse("home")).content.decode()
-    assert "待办理的识别/消除步骤" in home and reverse("cases:todo") in home
+    assert "待办理的识别/消除步骤" in home and reverse("workplace:todo") in home
     client.force_login(users["department_officer"])
-    assert "目前没有等待您办理的事项" in client.get(reverse("cases:todo")).content.decode()
+    assert "目前没有等待您办理的事项" in client.get(reverse("workplace:todo")).content.decode()
 
 
 # -- assistance measures ------------------------------------------------------------------
@@ -185,7 +185,7 @@ def test_department_officers_open_the_page_and_see_the_measure_groups(users, cli
     )
     client.force_login(users["department_officer"])
 
-    page = client.get(reverse("cases:todo"))
+    page = client.get(reverse("workplace:todo"))
 
     assert page.status_code == 200
     html = page.content.decode()
@@ -193,16 +193,16 @@ def test_department_officers_open_the_page_and_see_the_measure_groups(users, cli
     assert "今天到期" in html
     assert "待办理的识别/消除步骤" not in html
     home = client.get(reverse("home")).content.decode()
-    assert "逾期帮扶措施" in home and reverse("cases:todo") in home
+    assert "逾期帮扶措施" in home and reverse("workplace:todo") in home
 
 
 def test_todo_queries_do_not_grow_with_measures(users, client, django_assert_max_num_queries):
     _measures(f.VILLAGE_A, ("医疗救助", TODAY - dt.timedelta(days=5), "planned"))
     client.force_login(users["department_officer"])
-    client.get(reverse("cases:todo"))
+    client.get(reverse("workplace:todo"))
     with django_assert_max_num_queries(30) as captured:
-        client.get(reverse("cases:todo"))
+        client.get(reverse("workplace:todo"))
     for _ in range(3):
         _measures(f.VILLAGE_A, ("医疗救助", TODAY - dt.timedelta(days=5), "planned"))
     with django_assert_max_num_queries(len(captured)):
-        assert client.get(reverse("cases:todo")).status_code == 200
+        assert client.get(reverse("workplace:todo")).status_code == 200
