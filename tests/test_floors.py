@@ -41,7 +41,6 @@ ALLOWED = {
     ("cases.routine_selectors", "assistance.models"): (
         "the village routines read assistance; they move to workplace"
     ),
-    ("screening.views", "cases.services"): ("the alert → lead action; the page moves to cases"),
 }
 
 

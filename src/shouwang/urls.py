@@ -11,6 +11,7 @@ urlpatterns = [
     path("registry/io/", include("shouwang.registry.io_urls")),
     path("grids/", include("shouwang.registry.grid_urls")),
     path("screening/", include("shouwang.screening.urls")),
+    path("screening/alerts/", include("shouwang.cases.alert_urls")),
     path("cases/", include("shouwang.cases.urls")),
     path("leads/", include("shouwang.cases.lead_urls")),
     path("apply/", include("shouwang.cases.public_urls")),

@@ -102,7 +102,7 @@ def test_another_villages_alert_answers_404_to_pages_and_actions(
     for name, data in (
         ("screening:alert_dismiss", {"reason": "不是本村的人，排除"}),
         ("screening:alert_assign", {"assignee": village_cadre.pk}),
-        ("screening:alert_open_lead", {"note": ""}),
+        ("alert_leads:open_lead", {"note": ""}),
     ):
         assert client.post(reverse(name, args=[other.pk]), data).status_code == 404
     other.refresh_from_db()
@@ -435,7 +435,7 @@ def test_department_officers_see_alerts_but_cannot_act(client, department_office
 
     for name, data in (
         ("screening:alert_dismiss", {"reason": "部门认为无风险"}),
-        ("screening:alert_open_lead", {"note": ""}),
+        ("alert_leads:open_lead", {"note": ""}),
     ):
         response = client.post(reverse(name, args=[alert.pk]), data)
         assert response.status_code == 403
@@ -446,7 +446,7 @@ def test_department_officers_see_alerts_but_cannot_act(client, department_office
 
 def test_actions_answer_only_post(client, village_cadre, three_villages):
     client.force_login(village_cadre)
-    for name in ("screening:alert_dismiss", "screening:alert_assign", "screening:alert_open_lead"):
+    for name in ("screening:alert_dismiss", "screening:alert_assign", "alert_leads:open_lead"):
         assert client.get(reverse(name, args=[three_villages["mine"].pk])).status_code == 405
 
 
@@ -508,7 +508,7 @@ def test_open_a_lead(client, district_staff, three_villages):
     client.force_login(district_staff)
 
     response = client.post(
-        reverse("screening:alert_open_lead", args=[alert.pk]), {"note": "需入户走访核实收入"}
+        reverse("alert_leads:open_lead", args=[alert.pk]), {"note": "需入户走访核实收入"}
     )
 
     # The lead is created with the alert as its source, and its page opens.
@@ -537,7 +537,7 @@ def test_a_decided_alert_refuses_another_decision_with_the_reason(
     client.post(reverse("screening:alert_dismiss", args=[alert.pk]), {"reason": "重复上报，排除"})
 
     # A second tab still shows the actions; its post is answered with the service's refusal.
-    response = client.post(reverse("screening:alert_open_lead", args=[alert.pk]), {"note": "走访"})
+    response = client.post(reverse("alert_leads:open_lead", args=[alert.pk]), {"note": "走访"})
 
     assert response.status_code == 200
     assert "该预警已处理（已排除），不能再转为线索" in text_of(response)

@@ -9,7 +9,6 @@ urlpatterns = [
     path("alerts/<int:pk>/", views.alert_detail, name="alert_detail"),
     path("alerts/<int:pk>/dismiss/", views.alert_dismiss, name="alert_dismiss"),
     path("alerts/<int:pk>/assign/", views.alert_assign, name="alert_assign"),
-    path("alerts/<int:pk>/lead/", views.alert_open_lead, name="alert_open_lead"),
     path("runs/", views.run_list, name="run_list"),
     path("runs/<int:pk>/", views.run_detail, name="run_detail"),
     # Feed sources, uploads, rules and policy values: the administration pages.

@@ -18,7 +18,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from shouwang.cases.services import lead_from_alert
 from shouwang.core.exceptions import ApplicationError, PermissionDenied
 from shouwang.core.models import AuditEvent
 from shouwang.core.views import denied_as_403, roles_only
@@ -53,7 +52,7 @@ run_viewers_only = roles_only(
 )
 
 
-def _alert_or_404(request: HttpRequest, pk: int) -> Alert:
+def alert_or_404(request: HttpRequest, pk: int) -> Alert:
     try:
         return selectors.alert_get(actor=request.user, pk=pk)
     except Alert.DoesNotExist:
@@ -169,7 +168,7 @@ def _rule_spec(alert: Alert) -> dict[str, Any]:
     return version.spec if version is not None else alert.rule.spec
 
 
-def _render_detail(
+def render_alert_detail(
     request: HttpRequest,
     alert: Alert,
     *,
@@ -209,10 +208,10 @@ def _render_detail(
 
 @login_required
 def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _render_detail(request, _alert_or_404(request, pk))
+    return render_alert_detail(request, alert_or_404(request, pk))
 
 
-def _service_error(form: Any, exc: ApplicationError) -> None:
+def form_service_error(form: Any, exc: ApplicationError) -> None:
     """A refusal shows above the form; the input stays in it."""
     form.add_error(None, exc.message)
 
@@ -220,7 +219,7 @@ def _service_error(form: Any, exc: ApplicationError) -> None:
 @require_POST
 @denied_as_403
 def alert_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
-    alert = _alert_or_404(request, pk)
+    alert = alert_or_404(request, pk)
     form = DismissForm(request.POST)
     if form.is_valid():
         try:
@@ -230,17 +229,17 @@ def alert_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
         except PermissionDenied:
             raise
         except ApplicationError as exc:
-            _service_error(form, exc)
+            form_service_error(form, exc)
         else:
             messages.success(request, _("已排除该预警。"))
             return redirect("screening:alert_detail", pk=alert.pk)
-    return _render_detail(request, alert, dismiss_form=form, open_action="dismiss")
+    return render_alert_detail(request, alert, dismiss_form=form, open_action="dismiss")
 
 
 @require_POST
 @denied_as_403
 def alert_assign(request: HttpRequest, pk: int) -> HttpResponse:
-    alert = _alert_or_404(request, pk)
+    alert = alert_or_404(request, pk)
     form = AssignForm(
         request.POST, assignees=selectors.alert_assignees(actor=request.user, alert=alert)
     )
@@ -255,7 +254,7 @@ def alert_assign(request: HttpRequest, pk: int) -> HttpResponse:
         except PermissionDenied:
             raise
         except ApplicationError as exc:
-            _service_error(form, exc)
+            form_service_error(form, exc)
         else:
             assignee = assigned.assigned_to
             messages.success(
@@ -264,25 +263,7 @@ def alert_assign(request: HttpRequest, pk: int) -> HttpResponse:
                 % {"name": assignee.display_name or assignee.username},
             )
             return redirect("screening:alert_detail", pk=alert.pk)
-    return _render_detail(request, alert, assign_form=form, open_action="assign")
-
-
-@require_POST
-@denied_as_403
-def alert_open_lead(request: HttpRequest, pk: int) -> HttpResponse:
-    alert = _alert_or_404(request, pk)
-    form = LeadForm(request.POST)
-    if form.is_valid():
-        try:
-            lead = lead_from_alert(actor=request.user, alert=alert, note=form.cleaned_data["note"])
-        except PermissionDenied:
-            raise
-        except ApplicationError as exc:
-            _service_error(form, exc)
-        else:
-            messages.success(request, _("已将该预警转为线索，等待识别认定。"))
-            return redirect("leads:lead_detail", pk=lead.pk)
-    return _render_detail(request, alert, lead_form=form, open_action="lead")
+    return render_alert_detail(request, alert, assign_form=form, open_action="assign")
 
 
 # --- runs --------------------------------------------------------------------------------
@@ -321,7 +302,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
             except PermissionDenied:
                 raise
             except ApplicationError as exc:
-                _service_error(form, exc)
+                form_service_error(form, exc)
             else:
                 messages.success(
                     request,
