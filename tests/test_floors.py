@@ -29,10 +29,6 @@ FLOORS = {
 
 #: (importing module, imported module) → why it is allowed for now.
 ALLOWED = {
-    ("cases.criteria", "assistance.selectors"): (
-        "elimination's 'a measure delivered' criterion reads the plans one floor up; "
-        "to become a registered hook"
-    ),
     ("cases.demo", "assistance.models"): "demo data; moves to the demo package",
     ("registry.demo", "cases.demo"): "demo data; moves to the demo package",
     ("cases.routine_selectors", "assistance.choices"): (

@@ -32,6 +32,7 @@ from shouwang.assistance.models import (
     PlanMeasure,
     RecommendationRule,
 )
+from shouwang.cases.selectors import green_channel_identifications
 from shouwang.core.audit import (
     audit_record,
     household_subject,
@@ -45,6 +46,7 @@ from shouwang.core.jurisdiction import can_edit_registry, division_in_area
 from shouwang.core.models import User
 from shouwang.registry.choices import RISK_REGISTRY_FLAGS, MonitoringStatus
 from shouwang.registry.models import Household, Member
+from shouwang.registry.services import household_update
 
 #: Days from acceptance to a measure's planned completion when the cadre gives none.
 DEFAULT_PLAN_DAYS = 90
@@ -205,17 +207,7 @@ def plannable_problem(household: Household) -> str:
     """
     if household.monitoring_status != MonitoringStatus.NOT_MONITORED:
         return ""
-    from shouwang.cases.choices import CaseKind
-    from shouwang.cases.models import Case
-    from shouwang.cases.workflow import OPEN_STATES
-
-    green = Case.objects.filter(
-        household=household,
-        kind=CaseKind.IDENTIFICATION,
-        state__in=OPEN_STATES,
-        green_channel=True,
-    ).exists()
-    if green:
+    if green_channel_identifications().filter(household=household).exists():
         return ""
     return _("该户尚未纳入监测（也未走绿色通道），不能制定帮扶计划")
 
@@ -424,7 +416,6 @@ def _write_flags(*, actor: User | None, pm: PlanMeasure, flags: dict[str, bool])
             _("您的角色不能修改农户档案中的%(fields)s，请由村、乡镇（街道）工作人员确认")
             % {"fields": "、".join(flag_label(n) for n in changes)}
         )
-    from shouwang.registry.services import household_update
 
     try:
         household_update(actor=actor, household=household, data=changes)

@@ -34,6 +34,7 @@ from shouwang.assistance.choices import (
 )
 from shouwang.assistance.models import Measure, MeasureGroup, PlanMeasure, SocialMatch, SocialOffer
 from shouwang.assistance.social_selectors import can_edit_offer, offer_in_area, offer_is_live
+from shouwang.cases.selectors import green_channel_identifications
 from shouwang.core.audit import (
     audit_event,
     audit_record,
@@ -256,17 +257,8 @@ def _needs(offer: SocialOffer, actor: User | None):
     """Open plan measures of households in the actor's area that an offer of this kind can
     answer: planned or in progress, in a fitting group, not themselves from a social match
     (that need is already being met), of households not yet matched to the offer."""
-    from shouwang.cases.choices import CaseKind
-    from shouwang.cases.models import Case
-    from shouwang.cases.workflow import OPEN_STATES
-
     household = OuterRef("plan__household_id")
-    green_channel = Case.objects.filter(
-        household_id=household,
-        kind=CaseKind.IDENTIFICATION,
-        state__in=OPEN_STATES,
-        green_channel=True,
-    )
+    green_channel = green_channel_identifications().filter(household_id=household)
     already_matched = SocialMatch.objects.filter(offer=offer, household_id=household)
     # plan_accept keeps one household-level entry per measure. A planned entry of the
     # offer's own measure is taken over on confirmation; anything further along, or another

@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
+from shouwang.cases.hooks import delivered_measure_names
 from shouwang.core.months import month_label
 from shouwang.policy.selectors import MissingPolicyValue, policy_value
 from shouwang.registry.choices import (
@@ -28,6 +29,8 @@ from shouwang.registry.choices import (
     SchoolStatus,
 )
 from shouwang.registry.models import Household, Member
+from shouwang.screening.models import Alert
+from shouwang.screening.services import UNRESOLVED
 
 
 @dataclass(frozen=True)
@@ -72,10 +75,6 @@ def months_between(month: str, today: dt.date) -> int | None:
 def household_facts(households: Iterable[Household]) -> dict[int, HouseholdFacts]:
     """Members, unresolved alerts on the identified risks, and delivered measures of every
     household given: three queries whatever their number."""
-    from shouwang.assistance.selectors import delivered_measure_names
-    from shouwang.screening.models import Alert
-    from shouwang.screening.services import UNRESOLVED
-
     by_id = {h.pk: h for h in households}
     facts = {pk: HouseholdFacts() for pk in by_id}
     if not by_id:
@@ -87,7 +86,7 @@ def household_facts(households: Iterable[Household]) -> dict[int, HouseholdFacts
     ).values_list("household_id", "risk_type"):
         if risk in by_id[household_id].risk_types:
             facts[household_id].open_alert_risks.add(risk)
-    for household_id, names in delivered_measure_names(household_ids=list(by_id)).items():
+    for household_id, names in delivered_measure_names(list(by_id)).items():
         facts[household_id].delivered_measures.update(names)
     return facts
 

@@ -40,8 +40,11 @@ from shouwang.core.jurisdiction import (
 from shouwang.core.models import Division, User
 from shouwang.core.months import month_label
 from shouwang.policy.models import PolicyValue
+from shouwang.policy.selectors import MissingPolicyValue, policy_value
 from shouwang.registry.choices import MonitoringStatus
 from shouwang.registry.models import Household
+from shouwang.screening.models import Alert
+from shouwang.screening.services import UNRESOLVED
 
 #: See meetings, reviews and campaigns in their area.
 ROUTINE_VIEWERS = REGISTRY_EDITORS
@@ -254,8 +257,6 @@ def _since(village: Division, month: str) -> dt.date:
 
 
 def elimination_min_months(village_code: str) -> int:
-    from shouwang.policy.selectors import MissingPolicyValue, policy_value
-
     try:
         return int(policy_value("elimination_min_months", division_code=village_code))
     except MissingPolicyValue:
@@ -268,9 +269,6 @@ def meeting_agenda(*, village: Division, month: str, held_on: dt.date) -> list[A
     elimination, assistance measures overdue on the meeting day (still planned or in
     progress, planned completion before ``held_on``), and the monitor's report.
     """
-    from shouwang.screening.models import Alert
-    from shouwang.screening.services import UNRESOLVED
-
     since = _since(village, month)
     leads = (
         Lead.objects.filter(division=village, received_on__gte=since, received_on__lte=held_on)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from shouwang.cases import workflow
-from shouwang.cases.choices import CaseState
+from shouwang.cases.choices import CaseKind, CaseState
 from shouwang.cases.criteria import Criterion, elimination_criteria_many
 from shouwang.cases.deadlines import NEAR_DAYS
 from shouwang.cases.models import Case, CaseAttachment, CaseTransition, Lead, VillageMeeting
@@ -147,6 +147,16 @@ def elimination_household_get(*, actor: User | None, pk: int) -> Household:
     if not has_role(actor, CASE_VIEWERS):
         raise Household.DoesNotExist
     return household_queryset(actor=actor).select_related("village", "village__parent").get(pk=pk)
+
+
+def green_channel_identifications() -> QuerySet[Case]:
+    """Identifications in progress through the green channel (disasters, accidents): help may
+    start before the procedure ends. Assistance asks this before it lets a plan be made."""
+    return Case.objects.filter(
+        kind=CaseKind.IDENTIFICATION,
+        state__in=workflow.OPEN_STATES,
+        green_channel=True,
+    )
 
 
 def household_open_case(*, household: Household) -> Case | None:

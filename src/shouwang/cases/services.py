@@ -62,6 +62,7 @@ from shouwang.policy.selectors import MissingPolicyValue, policy_value
 from shouwang.registry.choices import HouseholdType, MonitoringStatus
 from shouwang.registry.models import Household, Member
 from shouwang.registry.services import household_create, household_update, member_create
+from shouwang.screening.services import alert_open_lead
 
 #: Who records leads and opens cases: the registry's editors (village, township, district).
 LEAD_RECORDERS = REGISTRY_EDITORS
@@ -286,8 +287,6 @@ def lead_close(*, actor: User | None, lead: Lead, reason: str) -> Lead:
 @transaction.atomic
 def lead_from_alert(*, actor: User | None, alert: Any, note: str = "") -> Lead:
     """Turn a screening alert into a lead (the alert is marked as such)."""
-    from shouwang.screening.services import alert_open_lead
-
     alert = alert_open_lead(actor=actor, alert=alert, note=note)
     return lead_create(
         actor=actor,
