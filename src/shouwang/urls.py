@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("shouwang.registry.urls")),
     path("registry/io/", include("shouwang.registry.io_urls")),
     path("grids/", include("shouwang.registry.grid_urls")),
+    path("screening/policy/", include("shouwang.policy.urls")),
     path("screening/", include("shouwang.screening.urls")),
     path("screening/alerts/", include("shouwang.cases.alert_urls")),
     path("cases/", include("shouwang.cases.urls")),

@@ -274,7 +274,7 @@ ADMIN_TAB_PAGES = [
     ("screening:run_list", ()),
     ("screening:feed_list", ()),
     ("screening:rule_list", ()),
-    ("screening:policy_list", ()),
+    ("policy:policy_list", ()),
 ]
 
 # Each bar in the page's main part: its box, overflow, and each tab's box once scrolled to.

@@ -23,7 +23,7 @@ def _text(response) -> str:
 
 def test_list_groups_values_by_parameter(client, district_staff):
     client.force_login(district_staff)
-    response = client.get(reverse("screening:policy_list"))
+    response = client.get(reverse("policy:policy_list"))
     assert response.status_code == 200
     html = response.content.decode()
     section = re.search(
@@ -42,28 +42,28 @@ def test_roles_outside_the_district_get_403(
 ):
     for user in (village_cadre, township_staff, department_officer):
         client.force_login(user)
-        assert client.get(reverse("screening:policy_list")).status_code == 403
+        assert client.get(reverse("policy:policy_list")).status_code == 403
 
 
 def test_staff_cannot_change_values(client, district_staff):
     row = PolicyValue.objects.get(parameter="monitoring_line", year=2024, division=None)
     client.force_login(district_staff)
-    assert client.get(reverse("screening:policy_create")).status_code == 403
-    edit = reverse("screening:policy_edit", args=[row.pk])
+    assert client.get(reverse("policy:policy_create")).status_code == 403
+    edit = reverse("policy:policy_edit", args=[row.pk])
     assert client.post(edit, {"parameter": "monitoring_line", "value": "1"}).status_code == 403
-    assert client.post(reverse("screening:policy_delete", args=[row.pk])).status_code == 403
+    assert client.post(reverse("policy:policy_delete", args=[row.pk])).status_code == 403
     assert PolicyValue.objects.get(pk=row.pk).value == Decimal("8800")
 
 
 def test_admin_adds_a_county_value(client, district_admin):
     client.force_login(district_admin)
-    form = client.get(reverse("screening:policy_create") + "?parameter=monitoring_line")
+    form = client.get(reverse("policy:policy_create") + "?parameter=monitoring_line")
     assert '<option value="monitoring_line" selected>' in form.content.decode()
     # Only provinces and counties are offered as divisions.
     assert "重庆市（省）" in _text(form) and "武隆区（区县）" in _text(form)
     assert "火炉镇" not in _text(form)
     response = client.post(
-        reverse("screening:policy_create"),
+        reverse("policy:policy_create"),
         {
             "parameter": "monitoring_line",
             "division": f.COUNTY_WULONG,
@@ -80,14 +80,14 @@ def test_admin_adds_a_county_value(client, district_admin):
     assert AuditEvent.objects.filter(
         target_type="policy.policyvalue", action=AuditAction.CREATE
     ).exists()
-    listing = _text(client.get(reverse("screening:policy_list")))
+    listing = _text(client.get(reverse("policy:policy_list")))
     assert "武隆区" in listing and "9100" in listing and "district-admin 修改" in listing
 
 
 def test_bad_input_is_reported_on_its_fields_and_kept(client, district_admin):
     client.force_login(district_admin)
     response = client.post(
-        reverse("screening:policy_create"),
+        reverse("policy:policy_create"),
         {
             "parameter": "screening_day",
             "division": "",
@@ -106,7 +106,7 @@ def test_bad_input_is_reported_on_its_fields_and_kept(client, district_admin):
 def test_duplicate_is_refused_above_the_form(client, district_admin):
     client.force_login(district_admin)
     response = client.post(
-        reverse("screening:policy_create"),
+        reverse("policy:policy_create"),
         {"parameter": "monitoring_line", "division": "", "year": "2024", "value": "9000"},
     )
     assert "在全国 2024 年已有数值" in _text(response)
@@ -116,7 +116,7 @@ def test_duplicate_is_refused_above_the_form(client, district_admin):
 def test_edit_and_delete(client, district_admin):
     row = PolicyValue.objects.get(parameter="rural_disposable_income", year=2024, division=None)
     client.force_login(district_admin)
-    edit = reverse("screening:policy_edit", args=[row.pk])
+    edit = reverse("policy:policy_edit", args=[row.pk])
     page = client.get(edit).content.decode()
     assert 'name="value" value="23119"' in page
     response = client.post(
@@ -134,7 +134,7 @@ def test_edit_and_delete(client, district_admin):
     row.refresh_from_db()
     assert row.value == Decimal("23119.5") and row.note == "更正"
 
-    delete = reverse("screening:policy_delete", args=[row.pk])
+    delete = reverse("policy:policy_delete", args=[row.pk])
     confirm = _text(client.get(delete))
     assert "确定删除“农村居民人均可支配收入”的全国数值 23119.5" in confirm
     assert client.post(delete).status_code == 302
@@ -147,7 +147,7 @@ def test_edit_and_delete(client, district_admin):
 
 def test_list_queries_do_not_grow_with_values(client, district_admin, django_assert_num_queries):
     client.force_login(district_admin)
-    url = reverse("screening:policy_list")
+    url = reverse("policy:policy_list")
     with django_assert_num_queries(4):
         client.get(url)
     for year in range(2030, 2036):

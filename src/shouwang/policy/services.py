@@ -13,23 +13,18 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from shouwang.core.audit import audit_record, model_snapshot, stored_actor
-from shouwang.core.choices import AuditAction, DivisionLevel, Role
+from shouwang.core.choices import AuditAction, DivisionLevel
 from shouwang.core.exceptions import ApplicationError, PermissionDenied
-from shouwang.core.jurisdiction import has_role
 from shouwang.core.models import Division, User
 from shouwang.policy.models import PolicyValue
 from shouwang.policy.parameters import PARAMETERS
+from shouwang.policy.permissions import can_edit_policy
 
-POLICY_EDITORS = frozenset({Role.DISTRICT_ADMIN})
 #: A value applies nationally (no division) or to a province or county overriding it.
 DIVISION_LEVELS = frozenset({DivisionLevel.PROVINCE, DivisionLevel.COUNTY})
 YEAR_RANGE = (2000, 2100)
 #: PolicyValue.value holds 14 digits, 4 after the point.
 VALUE_LIMIT = Decimal("1e10")
-
-
-def can_edit_policy(actor: User | None) -> bool:
-    return has_role(actor, POLICY_EDITORS)
 
 
 def _require_editor(actor: User | None) -> None:

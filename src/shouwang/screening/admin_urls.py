@@ -30,8 +30,4 @@ urlpatterns = [
     path("rules/new/", views.rule_create, name="rule_create"),
     path("rules/<slug:slug>/", views.rule_detail, name="rule_detail"),
     path("rules/<slug:slug>/edit/", views.rule_edit, name="rule_edit"),
-    path("policy/", views.policy_list, name="policy_list"),
-    path("policy/new/", views.policy_create, name="policy_create"),
-    path("policy/<int:pk>/edit/", views.policy_edit, name="policy_edit"),
-    path("policy/<int:pk>/delete/", views.policy_delete, name="policy_delete"),
 ]

@@ -18,8 +18,6 @@ RULE_EDITORS = frozenset({Role.DISTRICT_ADMIN})
 TRIAGERS = frozenset(
     {Role.DISTRICT_ADMIN, Role.DISTRICT_STAFF, Role.TOWNSHIP_STAFF, Role.VILLAGE_CADRE}
 )
-#: Read the policy values (thresholds, income lines).
-POLICY_VIEWERS = frozenset({Role.DISTRICT_ADMIN, Role.DISTRICT_STAFF})
 
 
 def can_view_screening(actor: User | None) -> bool:
@@ -36,7 +34,3 @@ def can_edit_rules(actor: User | None) -> bool:
 
 def can_triage(actor: User | None) -> bool:
     return has_role(actor, TRIAGERS)
-
-
-def can_view_policy(actor: User | None) -> bool:
-    return has_role(actor, POLICY_VIEWERS)

@@ -7,7 +7,8 @@ from django.http import HttpRequest
 
 from shouwang.assistance.permissions import can_deliver, can_plan
 from shouwang.core.jurisdiction import can_edit_registry
-from shouwang.screening.permissions import can_view_policy, can_view_screening
+from shouwang.policy.permissions import can_view_policy
+from shouwang.screening.permissions import can_view_screening
 
 
 def navigation(request: HttpRequest) -> dict[str, bool]:
