@@ -12,7 +12,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,6 +19,8 @@ from hypothesis import strategies as st
 from shouwang.core.crypto import blind_index
 from shouwang.core.idnumber import IdNumberError, make_id_number, parse_id_number
 from shouwang.screening.feeds.ingest import DivisionResolver, stage_feed_file
+from shouwang.screening.feeds.schema import age_reference_date
+from shouwang.screening.feeds.sealing import read_staged
 from shouwang.screening.sources import DEFAULT_SOURCES, ColumnSpec
 from tests import factories as f
 
@@ -112,8 +113,7 @@ def good_rows(draw: st.DrawFn) -> Row:
         },
         expected={
             "person_index": blind_index(person),
-            "birth_date": parsed.birth_date,
-            "sex": parsed.sex,
+            "birth_date": age_reference_date(parsed.birth_date, day),
             "id_region": person[:6],
             "name": name,
             "settled_on": day,
@@ -227,7 +227,7 @@ def test_good_rows_are_staged_and_bad_rows_rejected_by_row_number(divisions, spe
         result = stage(path, divisions)
         assert not result.file_rejected, result.file_error
         assert result.header_row == header_row
-        staged = pq.read_table(path.with_suffix(".parquet")).to_pylist()
+        staged = read_staged(path.with_suffix(".parquet")).to_pylist()
         staged_by_row = {r["row_number"]: r for r in staged}
         rejected_rows = {e["row"] for e in result.errors}
         rejects_text = (
@@ -349,7 +349,7 @@ def test_id_checks_agree_with_the_registry_parser(divisions, cases):
             writer.writerows([text, "2026-10-01"] for text in texts)
         result = stage(path, divisions, columns)
         staged = (
-            {r["row_number"]: r for r in pq.read_table(path.with_suffix(".parquet")).to_pylist()}
+            {r["row_number"]: r for r in read_staged(path.with_suffix(".parquet")).to_pylist()}
             if path.with_suffix(".parquet").exists()
             else {}
         )
@@ -362,6 +362,7 @@ def test_id_checks_agree_with_the_registry_parser(divisions, cases):
             assert errors[number] == (str(exc) if text.strip() else "不能为空"), text
         else:
             assert staged[number]["person_index"] == blind_index(parsed.value), text
-            assert staged[number]["birth_date"] == parsed.birth_date
-            assert staged[number]["sex"] == parsed.sex
+            assert staged[number]["birth_date"] == age_reference_date(
+                parsed.birth_date, dt.date(2026, 10, 1)
+            )
             assert staged[number]["id_region"] == parsed.value[:6]

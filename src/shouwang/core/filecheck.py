@@ -75,7 +75,10 @@ def check_xlsx_archive(path: Path, limits: SpreadsheetLimits | None = None) -> N
     if unpacked > limits.unpacked_bytes:
         raise FileRefused(
             _("文件解压后约 %(size)d MB，超过导入上限 %(limit)d MB；请按乡镇或村分成几个文件导入")
-            % {"size": unpacked // (1024 * 1024), "limit": limits.unpacked_bytes // (1024 * 1024)}
+            % {
+                "size": -(-unpacked // (1024 * 1024)),
+                "limit": limits.unpacked_bytes // (1024 * 1024),
+            }
         )
     if unpacked >= RATIO_CHECK_FROM_BYTES and unpacked / packed > MAX_COMPRESSION_RATIO:
         raise FileRefused(
@@ -104,16 +107,15 @@ def _cjk_count(text: str) -> int:
     return sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
 
 
-def encoding_hint(path: Path, expected_headers: Iterable[str], read_as: str) -> str:
-    """When no header was found in a text file read as ``read_as``: a sentence naming the
-    encoding the file seems to be in (decoding its start that way shows the expected headers,
-    or Chinese text where the file read as GB18030 shows none, or UTF-16's zero bytes);
-    otherwise the encodings that are read."""
+def other_encoding(path: Path, expected_headers: Iterable[str], read_as: str) -> str | None:
+    """The name (as people say it) of an encoding that is not read which a text file, read as
+    ``read_as``, seems to be in: decoding its start that way shows the expected headers, or
+    Chinese text where the file read as GB18030 shows none, or UTF-16's zero bytes."""
     try:
         with path.open("rb") as handle:
             raw = handle.read(64 * 1024)
     except OSError:
-        return ""
+        return None
     headers = [h for h in expected_headers if h]
     for codec, name in OTHER_ENCODINGS:
         if codecs.lookup(codec).name == codecs.lookup(read_as or "utf-8").name:
@@ -131,9 +133,43 @@ def encoding_hint(path: Path, expected_headers: Iterable[str], read_as: str) -> 
             or (codec == "utf-16" and head.count(b"\x00") * 4 > len(head))
         )
         if looks_right:
-            return _(
-                "文件似乎是 %(name)s 编码，无法读取；请用 Excel 或记事本另存为 UTF-8 后再上传"
-            ) % {"name": name}
+            return name
+    return None
+
+
+def encoding_hint(path: Path, expected_headers: Iterable[str], read_as: str) -> str:
+    """When no header was found in a text file read as ``read_as``: a sentence naming the
+    encoding the file seems to be in (``other_encoding``), otherwise the encodings that are
+    read."""
+    name = other_encoding(path, expected_headers, read_as)
+    if name is not None:
+        return _(
+            "文件似乎是 %(name)s 编码，无法读取（可读取的编码：%(encodings)s）；"
+            "请用 Excel 或记事本另存为 UTF-8 后再上传"
+        ) % {"name": name, "encodings": READ_ENCODINGS}
     return _("文件可能不是 %(encodings)s 编码，请另存为 UTF-8 后再上传") % {
         "encodings": READ_ENCODINGS
     }
+
+
+#: How spreadsheet files begin: a zip archive (.xlsx) or an OLE compound file (.xls).
+_SPREADSHEET_MAGIC = ((b"PK\x03\x04", ".xlsx"), (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", ".xls"))
+
+
+def check_not_spreadsheet(path: Path) -> None:
+    """Refuse a spreadsheet saved under a text file's name (``名单.xlsx`` renamed ``.csv``),
+    which would otherwise read as characters in no encoding."""
+    try:
+        with path.open("rb") as handle:
+            start = handle.read(8)
+    except OSError:
+        return
+    for magic, suffix in _SPREADSHEET_MAGIC:
+        if start.startswith(magic):
+            raise FileRefused(
+                _(
+                    "文件内容是 Excel 表格（%(suffix)s），扩展名却是 %(name)s；"
+                    "请把扩展名改为 %(suffix)s 后上传，或在 Excel 中另存为 CSV"
+                )
+                % {"suffix": suffix, "name": path.suffix.lower()}
+            )

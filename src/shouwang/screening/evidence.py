@@ -3,7 +3,8 @@
 An alert keeps ``(batch id, row number)`` pairs; the rows themselves stay in the batches'
 staged Parquet files and are read back here, only those rows, only for an alert the caller
 already fetched through ``selectors.alert_get`` (so only in the actor's area). Staged files
-hold no ID numbers (the importer keeps the blind index instead), so none can be shown.
+hold no ID numbers (the importer keeps the blind index instead), so none can be shown; their
+free text (names, diagnoses) is sealed and opened here, in memory, for the rows shown.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from shouwang.screening.choices import (
     Per,
     Population,
 )
+from shouwang.screening.feeds.sealing import SealedValueUnreadable, read_staged
 from shouwang.screening.models import Alert, FeedBatch
 from shouwang.screening.sources import SYSTEM_FIELDS, ColumnSpec, parse_columns
 
@@ -228,8 +230,9 @@ def _shown_columns(batch: FeedBatch, staged: list[str]) -> list[ColumnSpec]:
 
 
 def _read_rows(path: Path, row_numbers: list[int], fields: list[str]) -> dict[int, dict]:
-    """Only the wanted rows of a staged file (the filter is pushed into the Parquet reader)."""
-    table = pq.read_table(
+    """Only the wanted rows of a staged file (the filter is pushed into the Parquet reader),
+    sealed text opened."""
+    table = read_staged(
         path,
         columns=["row_number", *fields],
         filters=[("row_number", "in", row_numbers)],
@@ -309,6 +312,13 @@ def alert_evidence(alert: Alert) -> AlertEvidence:
             item.problem = _("该批次的暂存文件无法读取，无法显示其中的 %(n)d 行") % {
                 "n": len(numbers)
             }
+            continue
+        except SealedValueUnreadable:
+            logger.warning("evidence of alert %s: sealed text of %s does not open", alert.pk, path)
+            item.problem = _(
+                "该批次暂存文件中的加密内容无法解密（文件被改动过，或数据密钥已更换），"
+                "无法显示其中的 %(n)d 行"
+            ) % {"n": len(numbers)}
             continue
         for column in columns:
             if column.type == ColumnType.DIVISION:

@@ -1,14 +1,30 @@
-"""What a screening engine receives and returns. Engines only execute compiled queries."""
+"""What a screening engine receives and returns. Engines only execute compiled queries.
+
+Staged feeds keep free text sealed (``feeds.sealing``). Engines open it in memory, never on
+disk, in two places only: a sealed column a query compares (a rule's condition on a text
+column) is read through a dictionary of its distinct ciphertexts, decrypted here; and the
+person's name a result carries is opened in the (small) result table.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 import pyarrow as pa
+import pyarrow.parquet as pq
+from django.utils.translation import gettext as _
 from sqlglot import exp
+
+from shouwang.screening.feeds.sealing import (
+    SealedValueUnreadable,
+    is_sealed,
+    open_array,
+    open_value,
+    sealed_field_names,
+)
 
 #: Arrow schemas of the registry snapshot tables the compiler refers to.
 PERSONS_SCHEMA = pa.schema(
@@ -78,9 +94,103 @@ class ScreeningEngine(Protocol):
         ...
 
 
-def get_engine(name: str) -> ScreeningEngine:
-    from django.utils.translation import gettext as _
+#: Result columns that may carry a sealed feed value (``compiler.RESULT_COLUMNS``).
+SEALED_RESULT_COLUMNS = ("name",)
 
+
+@dataclass(frozen=True)
+class OpenedColumn:
+    """A sealed feed column a query compares: its distinct ciphertexts and their clear text."""
+
+    field: str
+    clear_text: Mapping[str, str]
+
+    @property
+    def sealed_column(self) -> str:
+        return f"__sealed_{self.field}"
+
+    @property
+    def opened_column(self) -> str:
+        return f"__opened_{self.field}"
+
+    @property
+    def dictionary(self) -> pa.Table:
+        """One row per ciphertext: ``sealed_column``, ``opened_column``."""
+        return pa.table(
+            {
+                self.sealed_column: pa.array(list(self.clear_text), pa.string()),
+                self.opened_column: pa.array(list(self.clear_text.values()), pa.string()),
+            }
+        )
+
+
+def _compared_names(queries: Iterable[exp.Expression]) -> set[str]:
+    """Column names that appear in a condition (WHERE, HAVING, FILTER, JOIN … ON) of any query."""
+    names: set[str] = set()
+    for query in queries:
+        for clause in query.find_all(exp.Where, exp.Having, exp.Filter):
+            names.update(column.name for column in clause.find_all(exp.Column))
+        for join in query.find_all(exp.Join):
+            on = join.args.get("on")
+            if on is not None:
+                names.update(column.name for column in on.find_all(exp.Column))
+    return names
+
+
+def _unreadable() -> EngineUnavailable:
+    return EngineUnavailable(
+        _("暂存的部门数据中有加密字段无法解密：文件被改动过，或数据密钥已更换")
+    )
+
+
+def sealed_clear_text(paths: Iterable[Path], field_name: str) -> dict[str, str]:
+    """The distinct ciphertexts of a sealed column across ``paths`` → their clear text; empty
+    when the files hold none (clear text staged before sealing, or no value)."""
+    sealed: set[str] = set()
+    for path in paths:
+        if field_name not in pq.read_schema(path).names:
+            continue  # staged before the source's mapping had the column
+        column = pq.read_table(path, columns=[field_name], read_dictionary=[field_name])
+        for chunk in column.column(0).chunks:
+            values = chunk.dictionary if pa.types.is_dictionary(chunk.type) else chunk
+            sealed.update(v for v in values.to_pylist() if is_sealed(v))
+    try:
+        return {value: open_value(value) for value in sorted(sealed)}
+    except SealedValueUnreadable:
+        raise _unreadable() from None
+
+
+def opened_feed_columns(
+    feeds: Mapping[str, FeedInput], queries: Iterable[exp.Expression]
+) -> dict[str, list[OpenedColumn]]:
+    """Per feed table, the sealed columns the queries compare, ready to be joined in."""
+    compared = _compared_names(queries)
+    opened: dict[str, list[OpenedColumn]] = {}
+    for table, feed in feeds.items():
+        for name in sealed_field_names(feed.schema):
+            if name in compared and (clear := sealed_clear_text(feed.paths, name)):
+                opened.setdefault(table, []).append(OpenedColumn(field=name, clear_text=clear))
+    return opened
+
+
+def open_result(table: pa.Table) -> pa.Table:
+    """A query's result with the sealed values it carries (a person's name) in clear."""
+    for name in SEALED_RESULT_COLUMNS:
+        position = table.schema.get_field_index(name)
+        if position < 0:
+            continue
+        result_field = table.schema.field(position)
+        if not pa.types.is_string(result_field.type):
+            continue  # all NULL (a village or registry rule)
+        try:
+            opened = open_array(table.column(position))
+        except SealedValueUnreadable:
+            raise _unreadable() from None
+        table = table.set_column(position, result_field, opened.cast(result_field.type))
+    return table
+
+
+def get_engine(name: str) -> ScreeningEngine:
     if name == "duckdb":
         from shouwang.screening.engines.duckdb import DuckDBEngine
 

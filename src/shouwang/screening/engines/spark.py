@@ -7,6 +7,10 @@ cluster both must sit on storage every executor sees.
 
 One SparkSession serves the whole process (starting the JVM takes seconds); each run works in a
 ``newSession()`` of it, so its temporary views never meet another run's.
+
+Sealed free text a query compares is opened here, in the driver (the data key never reaches an
+executor), and sent to the executors as a small broadcast dictionary; the snapshot written for
+the run is the service user's alone (0600).
 """
 
 from __future__ import annotations
@@ -29,8 +33,11 @@ from shouwang.screening.engines.base import (
     PERSONS_SCHEMA,
     EngineUnavailable,
     FeedInput,
+    OpenedColumn,
     ParquetTable,
     ScreeningInputs,
+    open_result,
+    opened_feed_columns,
 )
 
 if TYPE_CHECKING:
@@ -132,23 +139,28 @@ class SparkEngine:
         self, inputs: ScreeningInputs, queries: Mapping[str, exp.Select]
     ) -> dict[str, pa.Table]:
         spark = spark_session(master=self.master, driver_memory=self.driver_memory).newSession()
-        views = self._register(spark, inputs)
+        views = self._register(spark, inputs, opened_feed_columns(inputs.feeds, queries.values()))
         try:
             return {
-                key: _normalise(spark.sql(query.sql(dialect=self.dialect)).toArrow())
+                key: open_result(_normalise(spark.sql(query.sql(dialect=self.dialect)).toArrow()))
                 for key, query in queries.items()
             }
         finally:
             for view in views:
                 spark.catalog.dropTempView(view)
 
-    def _register(self, spark: SparkSession, inputs: ScreeningInputs) -> list[str]:
+    def _register(
+        self,
+        spark: SparkSession,
+        inputs: ScreeningInputs,
+        opened: Mapping[str, list[OpenedColumn]],
+    ) -> list[str]:
         tables: dict[str, DataFrame] = {
             "persons": _snapshot_frame(spark, inputs.persons, "persons", inputs.work_dir),
             "households": _snapshot_frame(spark, inputs.households, "households", inputs.work_dir),
         }
         for table, feed in inputs.feeds.items():
-            tables[table] = _feed_frame(spark, feed)
+            tables[table] = _feed_frame(spark, feed, opened.get(table, []))
         for view, frame in tables.items():
             frame.createOrReplaceTempView(view)
         return list(tables)
@@ -170,16 +182,30 @@ def _snapshot_frame(
     if work_dir is None:
         return spark.createDataFrame(table)
     path = Path(work_dir) / f"{name}.parquet"
+    # Blind indexes and household ids: created for the service user alone before writing.
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
     pq.write_table(table, path)
     return spark.read.schema(_spark_schema(table.schema)).parquet(str(path))
 
 
-def _feed_frame(spark: SparkSession, feed: FeedInput) -> DataFrame:
+def _feed_frame(spark: SparkSession, feed: FeedInput, opened: list[OpenedColumn]) -> DataFrame:
+    from pyspark.sql import functions as F
+
     schema = _spark_schema(feed.schema)
     if not feed.paths:
         return spark.createDataFrame([], schema=schema)
     # The source's current schema, as DuckDB's union_by_name: columns a batch lacks are NULL.
-    return spark.read.schema(schema).parquet(*(str(p) for p in feed.paths))
+    frame = spark.read.schema(schema).parquet(*(str(p) for p in feed.paths))
+    for column in opened:
+        dictionary = F.broadcast(spark.createDataFrame(column.dictionary))
+        frame = frame.join(
+            dictionary, frame[column.field] == dictionary[column.sealed_column], "left"
+        ).withColumn(
+            # A value not in the dictionary (clear text staged before sealing) stays.
+            column.field,
+            F.coalesce(F.col(column.opened_column), F.col(column.field)),
+        )
+    return frame.select(*feed.schema.names) if opened else frame
 
 
 def _normalise(table: pa.Table) -> pa.Table:

@@ -6,8 +6,10 @@ Each chunk is checked column by column with Arrow compute and NumPy; Python only
 distinct values of low-cardinality columns (dates, choices, villages), the distinct ID numbers
 (for their blind index) and the rows that fail (for their message).
 
-ID numbers become their blind index, birth date, address code and sex at once: the raw number
-is written neither to the Parquet file nor to the rejects file (which shows it masked).
+ID numbers become their blind index, address code and the age the rules need at once: the
+raw number is written neither to the Parquet file nor to the rejects file (which shows it
+masked), and neither is the birth date. Free text (names, diagnoses) is sealed with the field
+encryption (``feeds.sealing``). Every file written is the service user's alone (0600).
 
 Row numbers are those Excel shows: the header's row plus the record's offset under it; blank
 lines and cells holding line breaks count as Excel counts them.
@@ -19,6 +21,7 @@ import csv
 import datetime as dt
 import functools
 import io
+import os
 import re
 import time
 import unicodedata
@@ -39,6 +42,13 @@ from django.utils.translation import gettext_lazy
 
 from shouwang.core import crypto
 from shouwang.core.choices import DivisionLevel
+from shouwang.core.filecheck import (
+    FileRefused,
+    check_dimensions,
+    check_not_spreadsheet,
+    encoding_hint,
+    other_encoding,
+)
 from shouwang.core.idnumber import (
     CHECK_CHARS,
     EARLIEST_BIRTH_YEAR,
@@ -58,12 +68,15 @@ from shouwang.registry.io.readers import (
 )
 from shouwang.screening.choices import ColumnType
 from shouwang.screening.feeds.schema import DECIMAL_TYPE, feed_arrow_schema
-from shouwang.screening.sources import ColumnSpec
+from shouwang.screening.feeds.sealing import ColumnSealer, sealed_field_names
+from shouwang.screening.sources import ColumnSpec, event_date_field
 
 #: Exports often put a title line or two above the header; look this far for it.
 HEADER_SEARCH_ROWS = 10
 #: Records read after the header to learn how many cells a data row has.
 WIDTH_SAMPLE_ROWS = 20
+#: Characters of a CSV file's start in which the header and those records must fit.
+HEAD_CHARACTERS = 4 << 20
 #: Rejected rows kept on the result (all of them are in the rejects file).
 ERRORS_KEPT = 200
 #: Bytes of CSV Arrow reads at a time (it reads up to 32 such blocks ahead), rows checked
@@ -149,7 +162,8 @@ class IngestResult:
     rejects_written: bool = False
     seconds: float = 0.0
     #: Seconds per phase: "read" (decoding and splitting the file), "check" (every column, of
-    #: which "blind_index" is the keyed hashing of ID numbers) and "write" (Parquet, rejects).
+    #: which "blind_index" is the keyed hashing of ID numbers and "seal" the encryption of free
+    #: text) and "write" (Parquet, rejects).
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -318,7 +332,8 @@ class _Layout:
 
 
 def _find_layout(head: Sequence[tuple[int, Sequence[str]]], columns: list[ColumnSpec]) -> _Layout:
-    """The header among the first rows, and where each known column is in it."""
+    """The header among the first rows, and where each known column is in it. Refusals that
+    concern no particular row (an empty file, no header at all) have no ``row``."""
     lookup = {header_key(text): spec for spec in columns for text in spec.headers}
 
     def matches(cells: Sequence[str]) -> int:
@@ -398,6 +413,34 @@ def _rows_to_chunk(
     return _Chunk(cells=cells, numbers=numbers, consumed=consumed)
 
 
+class _HeadTooLong(Exception):
+    """The start of a text file holds no complete records within the characters allowed."""
+
+
+def _bounded_lines(handle: Any, budget: int) -> Iterator[str]:
+    """A text file's lines (as iterating it gives them) until ``budget`` characters are read;
+    a line longer than that is never held whole."""
+    used = 0
+    while True:
+        line = handle.readline(budget - used + 1)
+        if not line:
+            return
+        used += len(line)
+        if used > budget:
+            raise _HeadTooLong
+        yield line
+
+
+def _csv_error_text(exc: csv.Error) -> str:
+    """What Python's CSV reader means, in Chinese (its own words are English)."""
+    text = str(exc)
+    if "field limit" in text:
+        return _("有超过 %(n)d 个字符的单元格，不是正常的表格文件") % {"n": csv.field_size_limit()}
+    if "NUL" in text:
+        return _("文件中有空字符（NUL），可能不是文本文件")
+    return _("无法按 CSV 格式解析，请在 Excel 中打开后另存为 CSV（UTF-8）再上传")
+
+
 def _csv_cell(cell: Any, _kind: str) -> str:
     return cell
 
@@ -417,18 +460,37 @@ def _spreadsheet_cell(cell: Any, kind: str) -> str:
 
 
 class _CsvSource:
-    """A CSV file read through Arrow, rows numbered as Excel numbers them."""
+    """A CSV file read through Arrow, rows numbered as Excel numbers them.
+
+    Checked before any row is parsed: a spreadsheet saved under a .csv name, the number of
+    lines and (from the first rows) of columns against the configured limits; the header is
+    looked for in a bounded start of the file, so one endless line costs no memory.
+    """
 
     def __init__(self, path: Path, columns: list[ColumnSpec]) -> None:
         self.path = path
+        self.columns = columns
         try:
+            check_not_spreadsheet(path)
             self.encoding, lines = detect_encoding(path)
+            check_dimensions(lines, 0)
+        except FileRefused as exc:
+            raise _FileRefused(exc.message) from None
         except OSError as exc:
             raise _FileRefused(
                 _("无法打开文件（%(reason)s）") % {"reason": exc.strerror or exc}
             ) from None
         head, self.delimiter = self._head()
-        self.layout = _find_layout([(n, cells) for n, cells, _l in head], columns)
+        try:
+            check_dimensions(0, max(len(cells) for _n, cells, _l in head) if head else 0)
+        except FileRefused as exc:
+            raise _FileRefused(exc.message) from None
+        try:
+            self.layout = _find_layout([(n, cells) for n, cells, _l in head], columns)
+        except _FileRefused as exc:
+            if exc.row is None and head:
+                raise self._no_header(exc) from None
+            raise
         header_number, header_cells, header_lines = head[self.layout.header_position]
         #: Physical lines up to and including the header (Arrow skips lines, not records).
         self.skip_lines = header_lines
@@ -436,7 +498,25 @@ class _CsvSource:
         self.width = self._data_width(head[self.layout.header_position + 1 :], len(header_cells))
         self.rows_estimated = max(lines - header_lines, 0)
 
+    def _expected_headers(self) -> list[str]:
+        return [text for column in self.columns for text in column.headers]
+
+    def _encoding_hint(self) -> str:
+        return encoding_hint(self.path, self._expected_headers(), self.encoding)
+
+    def _no_header(self, refused: _FileRefused) -> _FileRefused:
+        """No header at all: when the file seems to be in an encoding that is not read
+        (Big5, UTF-16), that is the refusal; a file read as GB18030 may be in one, so the
+        header's absence is said with the encodings read; a UTF-8 file is the wrong file."""
+        if other_encoding(self.path, self._expected_headers(), self.encoding) is not None:
+            return _FileRefused(self._encoding_hint())
+        if not self.encoding.startswith("utf-8"):
+            return _FileRefused(f"{refused.message}。{self._encoding_hint()}")
+        return refused
+
     def _head(self) -> tuple[list[tuple[int, list[str], int]], str]:
+        """The first records (number, cells, physical lines so far), read from at most
+        ``HEAD_CHARACTERS`` characters of the file."""
         head: list[tuple[int, list[str], int]] = []
         try:
             with self.path.open(encoding=self.encoding, newline="") as handle:
@@ -445,18 +525,24 @@ class _CsvSource:
                 first = "\n".join(sample.splitlines()[:HEADER_SEARCH_ROWS])
                 # Excel's "Unicode text" and some systems write tab-separated files.
                 delimiter = "\t" if first.count("\t") > first.count(",") else ","
-                reader = csv.reader(handle, delimiter=delimiter)
+                reader = csv.reader(_bounded_lines(handle, HEAD_CHARACTERS), delimiter=delimiter)
                 for number, cells in enumerate(reader, start=1):
                     head.append((number, cells, reader.line_num))
                     if number >= HEADER_SEARCH_ROWS + WIDTH_SAMPLE_ROWS:
                         break
+        except _HeadTooLong:
+            if not head:
+                raise _FileRefused(
+                    _("文件开头 %(mb)d MB 内没有一行完整的记录，不是正常的表格文件，已拒绝读取")
+                    % {"mb": HEAD_CHARACTERS // (1024 * 1024)}
+                ) from None
         except UnicodeDecodeError:
             raise _FileRefused(
-                _("文件开头有无法识别的字符：文件应为 UTF-8 或 GB18030（GBK）编码")
+                _("文件开头有无法识别的字符。%(hint)s") % {"hint": self._encoding_hint()}
             ) from None
         except csv.Error as exc:
             raise _FileRefused(
-                _("文件开头的 CSV 格式有误（%(reason)s）") % {"reason": exc}
+                _("文件开头的 CSV 格式有误：%(reason)s") % {"reason": _csv_error_text(exc)}
             ) from None
         return head, delimiter
 
@@ -475,11 +561,15 @@ class _CsvSource:
         odd_rows: list[tuple[int, list[str]]] = []
         odd_indexes: list[int] = []
 
+        #: Cells an odd row keeps: up to the last mapped column (a row of a million cells
+        #: keeps a few).
+        kept = max(m.index for m in self.layout.columns) + 1
+
         def on_odd_row(row: Any) -> str:
             data_index = row.number - self.skip_lines
             odd_indexes.append(data_index)
             cells = next(csv.reader(io.StringIO(row.text), delimiter=self.delimiter), [])
-            odd_rows.append((self.header_row + data_index, cells))
+            odd_rows.append((self.header_row + data_index, cells[:kept]))
             return "skip"
 
         try:
@@ -562,9 +652,23 @@ class _CsvSource:
         return _Chunk(cells=cells, numbers=numbers, consumed=last_index)
 
     def _unreadable(self, last_index: int, exc: Exception) -> _FileRefused:
+        if isinstance(exc, UnicodeDecodeError):
+            name = other_encoding(self.path, self._expected_headers(), self.encoding)
+            reason = (
+                self._encoding_hint()
+                if name is not None
+                else _("有无法识别的字符；文件应为 UTF-8 或 GB18030 编码的 CSV（GBK、GB2312 也可）")
+            )
+        else:
+            # Arrow's words are English: a record beyond its block is an unclosed quote or
+            # a line of megabytes; anything else is a damaged file.
+            reason = _(
+                '可能有不成对的引号（"）或超长的行；文件应为 UTF-8 或 GB18030 编码的 CSV，'
+                "可在 Excel 中打开后另存为 CSV（UTF-8）再上传"
+            )
         return _FileRefused(
-            _("第 %(row)d 行之后的内容无法读取（%(reason)s）；文件应为 UTF-8 或 GB18030 编码的 CSV")
-            % {"row": self.header_row + last_index, "reason": exc}
+            _("第 %(row)d 行之后的内容无法读取：%(reason)s")
+            % {"row": self.header_row + last_index, "reason": reason}
         )
 
     def _odd_chunk(self, odd_rows: list[tuple[int, list[str]]], last_index: int) -> _Chunk:
@@ -701,12 +805,16 @@ class _ChunkChecker:
         self.batch_id = batch_id
         self.divisions = divisions
         self.schema = feed_arrow_schema(columns)
+        self.event_field = event_date_field(columns)
+        #: Free-text columns are sealed, each with its own cache of ciphertexts.
+        self.sealers = {name: ColumnSealer() for name in sealed_field_names(self.schema)}
         self.today = timezone.localdate()
         self.id_field = next(
             (m for m in layout.columns if m.spec.type == ColumnType.ID_NUMBER), None
         )
         self.villages_unresolved = 0
         self.blind_index_seconds = 0.0
+        self.seal_seconds = 0.0
         self._choice_lookups = {
             m.spec.field: self._choice_lookup(m.spec)
             for m in layout.columns
@@ -921,12 +1029,22 @@ class _ChunkChecker:
             "batch_id": pa.array(np.full(kept, self.batch_id, dtype=np.int64)),
             "row_number": pa.array(chunk.numbers[accepted]),
         }
-        arrays.update(
-            self._id_derived(pc.filter(id_values, mask) if id_values is not None else None, kept)
-        )
         for name, result in checked.items():
             if self.schema.get_field_index(name) >= 0:
-                arrays[name] = pc.filter(result.values, mask)
+                values = pc.filter(result.values, mask)
+                if name in self.sealers:
+                    started = time.perf_counter()
+                    values = self.sealers[name].seal(values)
+                    self.seal_seconds += time.perf_counter() - started
+                arrays[name] = values
+        event = checked.get(self.event_field)
+        arrays.update(
+            self._id_derived(
+                pc.filter(id_values, mask) if id_values is not None else None,
+                pc.filter(event.values, mask) if event is not None else None,
+                kept,
+            )
+        )
         return pa.Table.from_arrays(
             [
                 arrays[f.name] if f.name in arrays else pa.nulls(kept, type=f.type)
@@ -935,19 +1053,22 @@ class _ChunkChecker:
             schema=self.schema,
         )
 
-    def _id_derived(self, ids: pa.Array | None, count: int) -> dict[str, pa.Array]:
-        """Blind index, birth date, address code and sex of valid ID numbers (null where none)."""
+    def _id_derived(
+        self, ids: pa.Array | None, event_dates: pa.Array | None, count: int
+    ) -> dict[str, pa.Array]:
+        """Blind index, address code and age reference date of valid ID numbers (null where
+        none). The birth date itself is not kept (decision 0013): ``birth_date`` holds the
+        date that gives the person's age on the row's event date (``_age_reference_days``)."""
         if ids is None or ids.null_count == count:
             return {
                 "person_index": pa.nulls(count, pa.string()),
                 "birth_date": pa.nulls(count, pa.date32()),
                 "id_region": pa.nulls(count, pa.string()),
-                "sex": pa.nulls(count, pa.string()),
             }
         present_mask = _np_bool(ids.is_valid())
         present = ids.drop_null()
         matrix = _fixed_width_matrix(present, 18)
-        _valid, days = _id_matrix_checks(matrix, self.today)
+        _valid, birth_days = _id_matrix_checks(matrix, self.today)
         encoded = pc.dictionary_encode(present)
         started = time.perf_counter()
         indexes = pa.array(
@@ -955,14 +1076,23 @@ class _ChunkChecker:
             type=pa.string(),
         ).take(encoded.indices)
         self.blind_index_seconds += time.perf_counter() - started
-        male = (matrix[:, 16] - 48) % 2 == 1
+        if event_dates is None:
+            reference = pa.nulls(len(present), pa.date32())
+        else:
+            on = pc.filter(event_dates, pa.array(present_mask))
+            known = _np_bool(on.is_valid())
+            on_days = pc.fill_null(on.cast(pa.int32()), 0).to_numpy(zero_copy_only=False)
+            days = _age_reference_days(birth_days, on_days.astype(np.int64))
+            reference = pa.Array.from_buffers(
+                pa.date32(),
+                len(present),
+                [_bitmap(known), pa.py_buffer(days.astype(np.int32))],
+                null_count=len(present) - int(np.count_nonzero(known)),
+            )
         derived = {
             "person_index": indexes,
-            "birth_date": pa.Array.from_buffers(
-                pa.date32(), len(present), [None, pa.py_buffer(days.astype(np.int32))]
-            ),
+            "birth_date": reference,
             "id_region": pc.utf8_slice_codeunits(present, 0, 6),
-            "sex": pa.array(np.where(male, "male", "female"), type=pa.string()),
         }
         if len(present) == count:
             return derived
@@ -970,6 +1100,35 @@ class _ChunkChecker:
         positions = np.cumsum(present_mask) - 1
         take = pa.array(np.where(present_mask, positions, 0), mask=~present_mask)
         return {name: array.take(take) for name, array in derived.items()}
+
+
+def _date_parts(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(year, month, day) of days since 1970-01-01."""
+    dates = days.astype("datetime64[D]")
+    months = dates.astype("datetime64[M]")
+    years = months.astype("datetime64[Y]")
+    return (
+        years.astype(np.int64) + 1970,
+        (months - years.astype("datetime64[M]")).astype(np.int64) + 1,
+        (dates - months.astype("datetime64[D]")).astype(np.int64) + 1,
+    )
+
+
+def _age_reference_days(birth_days: np.ndarray, on_days: np.ndarray) -> np.ndarray:
+    """1 January of (event year − age on the event date), as days since 1970.
+
+    The compiler's age is ``(yyyymmdd(on) − yyyymmdd(birth)) div 10000``; for 1 January of
+    ``year(on) − age`` that difference is ``age × 10000`` plus at most 1130, so every rule
+    sees the same age as from the birth date, which is not kept.
+    """
+    birth_year, birth_month, birth_day = _date_parts(birth_days)
+    on_year, on_month, on_day = _date_parts(on_days)
+    age = (
+        (on_year * 10000 + on_month * 100 + on_day)
+        - (birth_year * 10000 + birth_month * 100 + birth_day)
+    ) // 10000
+    reference_year = np.clip(on_year - age, 1, 9999)
+    return (reference_year - 1970).astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64)
 
 
 def _choice_key(text: str) -> str:
@@ -1072,6 +1231,21 @@ def _integers(text: pa.Array, empty: np.ndarray) -> _Checked:
 # --- the whole file ------------------------------------------------------------------------
 
 
+def private_directory(path: Path) -> Path:
+    """``path`` as a directory only the service user may open (created if missing)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o700)
+    return path
+
+
+def create_private_file(path: Path) -> None:
+    """Create ``path`` empty, readable and writable by the service user only (0600); a file
+    left there by an interrupted import is replaced."""
+    path.unlink(missing_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 class _RejectsWriter:
     """The rejects CSV (UTF-8 with BOM so Excel opens it), created at the first reject."""
 
@@ -1082,7 +1256,8 @@ class _RejectsWriter:
 
     def write(self, row: int | None, column: str, message: str, masked_id: str) -> None:
         if self.handle is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_directory(self.path.parent)
+            create_private_file(self.path)
             self.handle = self.path.open("w", encoding="utf-8-sig", newline="")
             self.writer = csv.writer(self.handle)
             self.writer.writerow([str(h) for h in REJECTS_HEADER])
@@ -1128,13 +1303,14 @@ def stage_feed_file(
             checker = _ChunkChecker(
                 layout=source.layout, columns=columns, batch_id=batch_id, divisions=divisions
             )
-            out_path.parent.mkdir(parents=True, exist_ok=True)
+            private_directory(out_path.parent)
             # The file says which batch and period it holds, for anyone reading it by hand.
             described = checker.schema.with_metadata(
                 {"shouwang.batch_id": str(batch_id), "shouwang.period": period}
             )
+            create_private_file(partial)  # the writer keeps the mode of the file it opens
             writer = pq.ParquetWriter(partial, described, compression="zstd")
-            timings = dict.fromkeys(("read", "check", "blind_index", "write"), 0.0)
+            timings = dict.fromkeys(("read", "check", "blind_index", "seal", "write"), 0.0)
             result.timings = timings
             chunks = source.chunks()
             consumed = 0
@@ -1166,6 +1342,7 @@ def stage_feed_file(
                 if on_progress is not None:
                     on_progress(consumed, max(result.rows_estimated, consumed))
             timings["blind_index"] = checker.blind_index_seconds
+            timings["seal"] = checker.seal_seconds
             result.villages_unresolved = checker.villages_unresolved
             writer.close()
             writer = None
@@ -1201,5 +1378,7 @@ __all__ = [
     "REJECT_REASONS",
     "DivisionResolver",
     "IngestResult",
+    "create_private_file",
+    "private_directory",
     "stage_feed_file",
 ]

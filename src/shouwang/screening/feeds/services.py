@@ -7,7 +7,10 @@ finished with its counts and one "import" audit row. Accepted rows go to
 next to it. The same file is staged once per source: a second import of it is refused.
 
 Uploads through the page or the API are kept under ``SHOUWANG_FEEDS_DIR/uploads`` until the
-worker (django-tasks) has imported them, then deleted: the upload holds raw ID numbers.
+worker (django-tasks) has imported them, then deleted: the upload holds raw ID numbers. Every
+file here is the service user's alone (0600, directories 0700); a file refused before reading
+(``core.filecheck``: too large, damaged, an encoding not read) ends as a failed batch whose
+message says why, with nothing staged.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ from shouwang.screening.feeds.ingest import (
     REJECT_REASONS,
     DivisionResolver,
     IngestResult,
+    create_private_file,
+    private_directory,
     stage_feed_file,
 )
 from shouwang.screening.models import FeedBatch, FeedSource
@@ -230,6 +235,7 @@ def _batch_run(
 ) -> FeedBatch:
     """Stage the file of a recorded batch and record the outcome."""
     out_path, rejects_path = feed_batch_paths(batch)
+    private_directory(Path(settings.SHOUWANG_FEEDS_DIR))
     batch.status = BatchStatus.RUNNING
     batch.started_at = timezone.now()
     batch.parquet_path = batch.rejects_path = ""
@@ -324,12 +330,14 @@ def feed_batch_submit(
     batch row is committed. The checks that need no reading of rows happen here, at once."""
     file_name = Path(file_name).name[:255]
     period = _check_importable(actor=actor, source=source, file_name=file_name, period=period)
-    directory = Path(settings.SHOUWANG_FEEDS_DIR) / UPLOAD_DIR
-    directory.mkdir(parents=True, exist_ok=True)
+    private_directory(Path(settings.SHOUWANG_FEEDS_DIR))
+    directory = private_directory(Path(settings.SHOUWANG_FEEDS_DIR) / UPLOAD_DIR)
     digest = hashlib.sha256()
     size = 0
     partial = directory / f".upload-{threading.get_ident()}-{time.monotonic_ns()}"
     try:
+        # The upload holds ID numbers in clear until the worker has staged it.
+        create_private_file(partial)
         with partial.open("wb") as handle:
             for chunk in chunks:
                 digest.update(chunk)
