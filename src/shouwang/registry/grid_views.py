@@ -16,7 +16,8 @@ from shouwang.core.jurisdiction import can_edit_registry
 from shouwang.registry import grid_selectors, grid_services
 from shouwang.registry.forms import add_service_errors
 from shouwang.registry.grid_forms import AssignForm, GridCreateForm, GridEditForm
-from shouwang.registry.models import Grid
+from shouwang.registry.models import Grid, Household
+from shouwang.registry.selectors import household_get
 from shouwang.registry.views import editor_required
 
 
@@ -140,8 +141,13 @@ def grid_assign(request: HttpRequest, pk: int) -> HttpResponse:
 @editor_required
 def grid_remove(request: HttpRequest, pk: int, household_pk: int) -> HttpResponse:
     grid = _grid_or_404(request, pk)
+    # Another area's household is not there at all (404), even named under one's own grid.
+    try:
+        household = household_get(actor=request.user, pk=household_pk)
+    except Household.DoesNotExist:
+        raise Http404 from None
     if grid_services.households_remove_from_grid(
-        actor=request.user, grid=grid, household_ids=[household_pk]
+        actor=request.user, grid=grid, household_ids=[household.pk]
     ):
         messages.success(request, _("已将该户移出网格。"))
     return redirect("grids:grid_detail", pk=grid.pk)
