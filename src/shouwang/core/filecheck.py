@@ -3,6 +3,10 @@
 columns, and, for text files, which encoding it is in. Every refusal says in Chinese what is
 wrong and what to do.
 
+A text file is read line by line through ``BoundedLines``, so one endless line (a file with
+no line break, a record of millions of cells) is refused after a bounded number of characters
+instead of being held whole.
+
 An .xlsx file is a zip archive of XML: a small file can unpack to gigabytes (a "zip bomb"),
 and the spreadsheet readers unpack the sheet in memory. Its entries' declared sizes are read
 from the archive's directory (no decompression), refused above a configured total or at a
@@ -12,10 +16,12 @@ compression ratio no real spreadsheet has.
 from __future__ import annotations
 
 import codecs
+import csv
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -28,6 +34,9 @@ RATIO_CHECK_FROM_BYTES = 16 * 1024 * 1024
 READ_ENCODINGS = "UTF-8、UTF-8（带 BOM）、GB18030（含 GBK、GB2312）"
 #: Encodings recognised only to say so: a file in one of them must be saved again.
 OTHER_ENCODINGS = (("big5", "Big5（繁体）"), ("utf-16", "UTF-16"), ("shift_jis", "Shift-JIS"))
+#: Characters one record of a text file may span: far beyond any real row (Python's CSV
+#: reader already caps a cell at 128 K characters), far below a worker's memory.
+RECORD_CHARACTERS = 1 << 20
 
 
 class FileRefused(Exception):
@@ -101,6 +110,70 @@ def check_dimensions(rows: int, columns: int, limits: SpreadsheetLimits | None =
             _("文件有 %(columns)d 列，超过上限 %(limit)d 列；请确认选择的是正确的工作表或文件")
             % {"columns": columns, "limit": limits.columns}
         )
+
+
+class TextTooLong(Exception):
+    """A text file runs past the characters allowed without the record ending."""
+
+
+class BoundedLines:
+    """A text file's lines as iterating it gives them (for ``csv.reader``), at most
+    ``budget`` characters in all, or per record when the caller calls ``restart`` as each
+    record ends. A line longer than the budget is never held whole: ``TextTooLong`` is raised
+    once the budget is spent."""
+
+    def __init__(self, handle: TextIO, budget: int) -> None:
+        self.handle = handle
+        self.budget = budget
+        self.used = 0
+
+    def __iter__(self) -> BoundedLines:
+        return self
+
+    def __next__(self) -> str:
+        line = self.handle.readline(self.budget - self.used + 1)
+        if not line:
+            raise StopIteration
+        self.used += len(line)
+        if self.used > self.budget:
+            raise TextTooLong
+        return line
+
+    def restart(self) -> None:
+        """A new record begins: it has the whole budget again."""
+        self.used = 0
+
+
+def _megabytes(characters: int) -> int:
+    return max(characters // (1024 * 1024), 1)
+
+
+def no_complete_record(characters: int) -> FileRefused:
+    """The first ``characters`` of a text file hold no complete record."""
+    return FileRefused(
+        _("文件开头 %(mb)d MB 内没有一行完整的记录，不是正常的表格文件，已拒绝读取")
+        % {"mb": _megabytes(characters)}
+    )
+
+
+def record_too_long(row: int, characters: int) -> FileRefused:
+    """Record ``row`` (counted from 1) of a text file runs past ``characters``."""
+    if row <= 1:
+        return no_complete_record(characters)
+    return FileRefused(
+        _("第 %(row)d 行超过 %(mb)d MB 仍未结束，不是正常的表格文件，已拒绝读取")
+        % {"row": row, "mb": _megabytes(characters)}
+    )
+
+
+def csv_error_text(exc: csv.Error) -> str:
+    """What Python's CSV reader means, in Chinese (its own words are English)."""
+    text = str(exc)
+    if "field limit" in text:
+        return _("有超过 %(n)d 个字符的单元格，不是正常的表格文件") % {"n": csv.field_size_limit()}
+    if "NUL" in text:
+        return _("文件中有空字符（NUL），可能不是文本文件")
+    return _("无法按 CSV 格式解析，请在 Excel 中打开后另存为 CSV（UTF-8）再上传")
 
 
 def _cjk_count(text: str) -> int:

@@ -4,12 +4,19 @@ GB18030), as a stream of ``(row number as Excel shows it, cells)``.
 CSV encoding: a byte-order mark decides; otherwise the whole file is checked as strict UTF-8
 (a fast pass in C that also counts lines for the progress bar), and GB18030 is used when that
 fails. GB18030 is the superset of GBK and GB2312, which department exports use.
+
+Before any row is parsed a CSV file is checked against the import limits: not a spreadsheet
+under a .csv name, not too many lines, and the first records (the header among them) not too
+wide. Every record is read through a bounded reader, so one endless line (a file with no line
+break, a row of millions of cells) is refused after ``RECORD_CHARACTERS`` characters instead
+of being held in memory.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,11 +25,17 @@ from django.utils.translation import gettext as _
 from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 from shouwang.core.filecheck import (
+    RECORD_CHARACTERS,
+    BoundedLines,
     FileRefused,
+    TextTooLong,
     check_dimensions,
+    check_not_spreadsheet,
     check_xlsx_archive,
+    csv_error_text,
     damaged_spreadsheet,
     encoding_hint,
+    record_too_long,
 )
 from shouwang.registry.io.columns import IMPORT_COLUMNS, Cell
 
@@ -30,6 +43,9 @@ SPREADSHEET_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls"})
 CSV_SUFFIXES = frozenset({".csv"})
 IMPORT_SUFFIXES = SPREADSHEET_SUFFIXES | CSV_SUFFIXES
 _CHUNK = 1 << 20
+#: Records whose width is checked before any row is parsed: as many as the header is looked
+#: for in (``parsing.HEADER_SEARCH_ROWS``).
+HEAD_RECORDS = 10
 
 
 class UnreadableFile(Exception):
@@ -127,40 +143,57 @@ def detect_encoding(path: Path) -> tuple[str, int]:
 
 def _csv_table(path: Path) -> Table:
     try:
+        check_not_spreadsheet(path)
         encoding, lines = detect_encoding(path)
+        check_dimensions(lines, 0)
+        # The header is among the first records: a row of millions of cells is refused here,
+        # before the parser hands it on.
+        head = _csv_records(path, encoding)
+        try:
+            widest = max(
+                (len(cells) for _n, cells in itertools.islice(head, HEAD_RECORDS)), default=0
+            )
+        finally:
+            head.close()
+        check_dimensions(0, widest)
+    except FileRefused as exc:
+        raise UnreadableFile(exc.message) from None
     except OSError as exc:
         raise UnreadableFile(
             _("无法打开文件（%(reason)s）") % {"reason": exc.strerror or exc}
         ) from None
+    return Table(
+        rows=_csv_records(path, encoding), estimated_rows=lines, path=path, encoding=encoding
+    )
 
-    try:
-        check_dimensions(lines, 0)
-    except FileRefused as exc:
-        raise UnreadableFile(exc.message) from None
 
-    def rows() -> Iterator[tuple[int, Sequence[Cell]]]:
-        number = 0
-        with path.open(encoding=encoding, newline="") as handle:
-            try:
-                first = handle.readline()
-                handle.seek(0)
-                # Excel's "Unicode text" and some systems write tab-separated files.
-                delimiter = "\t" if "\t" in first and "," not in first else ","
-                reader = csv.reader(handle, delimiter=delimiter)
-                for number, cells in enumerate(reader, start=1):
-                    yield number, cells
-            except UnicodeDecodeError:
-                raise UnreadableFile(
-                    _("第 %(row)d 行附近有无法识别的字符。%(hint)s")
-                    % {
-                        "row": number + 1,
-                        "hint": encoding_hint(path, (c.header for c in IMPORT_COLUMNS), encoding),
-                    }
-                ) from None
-            except csv.Error as exc:
-                raise UnreadableFile(
-                    _("第 %(row)d 行附近的 CSV 格式有误（%(reason)s）")
-                    % {"row": number + 1, "reason": exc}
-                ) from None
-
-    return Table(rows=rows(), estimated_rows=lines, path=path, encoding=encoding)
+def _csv_records(path: Path, encoding: str) -> Iterator[tuple[int, Sequence[Cell]]]:
+    """The records of a CSV file, numbered from 1; none may span more than
+    ``RECORD_CHARACTERS`` characters."""
+    number = 0
+    with path.open(encoding=encoding, newline="") as handle:
+        try:
+            first = handle.readline(RECORD_CHARACTERS + 1)
+            handle.seek(0)
+            # Excel's "Unicode text" and some systems write tab-separated files.
+            delimiter = "\t" if "\t" in first and "," not in first else ","
+            lines = BoundedLines(handle, RECORD_CHARACTERS)
+            reader = csv.reader(lines, delimiter=delimiter)
+            for number, cells in enumerate(reader, start=1):
+                yield number, cells
+                lines.restart()
+        except TextTooLong:
+            raise UnreadableFile(record_too_long(number + 1, RECORD_CHARACTERS).message) from None
+        except UnicodeDecodeError:
+            raise UnreadableFile(
+                _("第 %(row)d 行附近有无法识别的字符。%(hint)s")
+                % {
+                    "row": number + 1,
+                    "hint": encoding_hint(path, (c.header for c in IMPORT_COLUMNS), encoding),
+                }
+            ) from None
+        except csv.Error as exc:
+            raise UnreadableFile(
+                _("第 %(row)d 行附近的 CSV 格式有误（%(reason)s）")
+                % {"row": number + 1, "reason": csv_error_text(exc)}
+            ) from None

@@ -43,10 +43,14 @@ from django.utils.translation import gettext_lazy
 from shouwang.core import crypto
 from shouwang.core.choices import DivisionLevel
 from shouwang.core.filecheck import (
+    BoundedLines,
     FileRefused,
+    TextTooLong,
     check_dimensions,
     check_not_spreadsheet,
+    csv_error_text,
     encoding_hint,
+    no_complete_record,
     other_encoding,
 )
 from shouwang.core.idnumber import (
@@ -413,34 +417,6 @@ def _rows_to_chunk(
     return _Chunk(cells=cells, numbers=numbers, consumed=consumed)
 
 
-class _HeadTooLong(Exception):
-    """The start of a text file holds no complete records within the characters allowed."""
-
-
-def _bounded_lines(handle: Any, budget: int) -> Iterator[str]:
-    """A text file's lines (as iterating it gives them) until ``budget`` characters are read;
-    a line longer than that is never held whole."""
-    used = 0
-    while True:
-        line = handle.readline(budget - used + 1)
-        if not line:
-            return
-        used += len(line)
-        if used > budget:
-            raise _HeadTooLong
-        yield line
-
-
-def _csv_error_text(exc: csv.Error) -> str:
-    """What Python's CSV reader means, in Chinese (its own words are English)."""
-    text = str(exc)
-    if "field limit" in text:
-        return _("有超过 %(n)d 个字符的单元格，不是正常的表格文件") % {"n": csv.field_size_limit()}
-    if "NUL" in text:
-        return _("文件中有空字符（NUL），可能不是文本文件")
-    return _("无法按 CSV 格式解析，请在 Excel 中打开后另存为 CSV（UTF-8）再上传")
-
-
 def _csv_cell(cell: Any, _kind: str) -> str:
     return cell
 
@@ -525,24 +501,21 @@ class _CsvSource:
                 first = "\n".join(sample.splitlines()[:HEADER_SEARCH_ROWS])
                 # Excel's "Unicode text" and some systems write tab-separated files.
                 delimiter = "\t" if first.count("\t") > first.count(",") else ","
-                reader = csv.reader(_bounded_lines(handle, HEAD_CHARACTERS), delimiter=delimiter)
+                reader = csv.reader(BoundedLines(handle, HEAD_CHARACTERS), delimiter=delimiter)
                 for number, cells in enumerate(reader, start=1):
                     head.append((number, cells, reader.line_num))
                     if number >= HEADER_SEARCH_ROWS + WIDTH_SAMPLE_ROWS:
                         break
-        except _HeadTooLong:
+        except TextTooLong:
             if not head:
-                raise _FileRefused(
-                    _("文件开头 %(mb)d MB 内没有一行完整的记录，不是正常的表格文件，已拒绝读取")
-                    % {"mb": HEAD_CHARACTERS // (1024 * 1024)}
-                ) from None
+                raise _FileRefused(no_complete_record(HEAD_CHARACTERS).message) from None
         except UnicodeDecodeError:
             raise _FileRefused(
                 _("文件开头有无法识别的字符。%(hint)s") % {"hint": self._encoding_hint()}
             ) from None
         except csv.Error as exc:
             raise _FileRefused(
-                _("文件开头的 CSV 格式有误：%(reason)s") % {"reason": _csv_error_text(exc)}
+                _("文件开头的 CSV 格式有误：%(reason)s") % {"reason": csv_error_text(exc)}
             ) from None
         return head, delimiter
 
