@@ -20,6 +20,7 @@ from python_calamine import CalamineWorkbook
 
 from shouwang.core.choices import AuditAction
 from shouwang.core.exceptions import PermissionDenied
+from shouwang.core.idnumber import check_character
 from shouwang.core.models import AuditEvent, Division
 from shouwang.registry import choices as c
 from shouwang.registry.io import (
@@ -326,12 +327,26 @@ def test_fixture_file_errors_use_excel_row_numbers(township_staff):
 # -- Excel damage, bad rows ------------------------------------------------------------------------
 
 
+def _excel_rounded(id_number: str) -> str:
+    """What Excel keeps of an 18-digit number typed into a number cell: 15 digits and "000".
+
+    One number in eleven rounds to a string whose check digit happens to fit; the sequence
+    digits are moved until it does not, so the row is refused whatever IDs earlier tests used.
+    """
+    first14 = id_number[:14]
+    for last in "0123456789":
+        rounded = f"{first14}{last}000"
+        if check_character(rounded[:17]) != rounded[17]:
+            return rounded
+    raise AssertionError("no rounding of the ID fails its check digit")
+
+
 def test_excel_mangled_id_numbers_are_explained(tmp_path, township_staff):
     rows: list[dict[str, Any]] = sample_rows()
     good_id = rows[0][HEADERS["id_number"]]
     rows[0][HEADERS["id_number"]] = float(good_id)  # a number cell: digits lost
     rows[1][HEADERS["id_number"]] = "5.00156E+17"
-    rows[3][HEADERS["id_number"]] = rows[3][HEADERS["id_number"]][:15] + "000"
+    rows[3][HEADERS["id_number"]] = _excel_rounded(rows[3][HEADERS["id_number"]])
     path = write_xlsx(tmp_path / "damaged.xlsx", rows)
 
     report = registry_import(actor=township_staff, path=path)
