@@ -25,7 +25,7 @@ from shouwang.cases.records import (
 from shouwang.cases.selectors import latest_meeting_attendees, lead_risk_types
 from shouwang.core.models import User
 from shouwang.registry.choices import Ethnicity
-from shouwang.registry.forms import area_dropdowns, with_all_label
+from shouwang.registry.forms import FilterSelect, area_dropdowns, with_all_label
 
 #: Text fields this long get a text area.
 LONG_TEXT = 1000
@@ -141,7 +141,7 @@ def case_filter_form(form: forms.Form, *, actor: User | None) -> forms.Form:
     form.fields["deadline"].widget.choices = with_all_label(
         form.fields["deadline"].choices, _("全部")
     )
-    form.fields["green_channel"].widget = forms.Select(
+    form.fields["green_channel"].widget = FilterSelect(
         choices=[("", _("全部")), ("true", _("是")), ("false", _("否"))]
     )
     form.fields["household"].widget = forms.HiddenInput()

@@ -43,6 +43,34 @@ from shouwang.registry.models import Household, Member
 View = Callable[..., HttpResponse]
 
 
+def _first_page_requested(number: Any) -> bool:
+    """Whether Paginator.get_page would show page 1 whatever the count (a missing or
+    non-numeric page, or 1)."""
+    try:
+        return int(number) == 1
+    except (TypeError, ValueError):
+        return True
+
+
+class CountFromFirstPage(Paginator):
+    """Counts a list whose first page holds every row from that page: a search that matches a
+    handful of households then reads the area once instead of twice (the count, then the
+    page). Any other page, and a first page with more rows after it, count as Django does."""
+
+    def get_page(self, number: Any) -> Any:
+        if (
+            self.orphans
+            or not self.allow_empty_first_page
+            or "count" in self.__dict__
+            or not _first_page_requested(number)
+        ):
+            return super().get_page(number)
+        rows = list(self.object_list[: self.per_page + 1])
+        if len(rows) <= self.per_page:
+            self.count = len(rows)
+        return self._get_page(rows[: self.per_page], 1, self)
+
+
 def editor_required(view: View) -> View:
     """Only registry editors reach the view; others get the 403 page before any lookup."""
 
@@ -73,10 +101,12 @@ def _member_or_404(request: HttpRequest, pk: int) -> Member:
 @vary_on_headers("HX-Request")
 def household_list(request: HttpRequest) -> HttpResponse:
     filterset = HouseholdFilterSet(
-        request.GET, queryset=selectors.household_list(actor=request.user)
+        request.GET, queryset=selectors.household_rows(actor=request.user)
     )
     filter_form = household_filter_form(filterset.form, actor=request.user)
-    page = Paginator(filterset.qs, settings.SHOUWANG_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CountFromFirstPage(filterset.qs, settings.SHOUWANG_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     # A history restore after a cache miss needs the whole page, although htmx sent it.
     partial = bool(request.htmx) and not request.htmx.history_restore_request
     context = {

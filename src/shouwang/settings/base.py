@@ -90,13 +90,22 @@ TEMPLATES = [
     }
 ]
 
+# Connections are kept between requests (each gunicorn thread holds its own): opening one
+# costs more than a list page's queries, on SQLite most (the schema is read anew each time).
+conn_max_age = 600  # seconds; lower case: not a Django setting of its own
 if env.DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(env.DATABASE_URL, conn_max_age=60)}
+    DATABASES = {
+        "default": dj_database_url.parse(
+            env.DATABASE_URL, conn_max_age=conn_max_age, conn_health_checks=True
+        )
+    }
 else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "shouwang.sqlite3",
+            "CONN_MAX_AGE": conn_max_age,
+            "CONN_HEALTH_CHECKS": True,
             # WAL lets the page server read while an import writes.
             "OPTIONS": {
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
@@ -231,6 +240,7 @@ SHOUWANG_BLIND_INDEX = env.BLIND_INDEX
 
 SHOUWANG_BIND = env.BIND
 SHOUWANG_WORKERS = env.WORKERS
+SHOUWANG_THREADS = env.THREADS
 #: Rows per page on list pages.
 SHOUWANG_PAGE_SIZE = 25
 

@@ -30,7 +30,21 @@ CIPHER = os.environ.get("SHOUWANG_CIPHER", "aes-256-gcm")
 #: "hmac-sha256" (default) or "hmac-sm3" (GB/T 32905).
 BLIND_INDEX = os.environ.get("SHOUWANG_BLIND_INDEX", "hmac-sha256")
 BIND = os.environ.get("SHOUWANG_BIND", "127.0.0.1:8000")
-WORKERS = int(os.environ.get("SHOUWANG_WORKERS", "3"))
+
+
+def _cores() -> int:
+    """Cores this process may run on (its affinity, where the system reports one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+#: gunicorn worker processes (one per core: page rendering is CPU-bound Python, and a third
+#: process on two cores cost 10-15 % more CPU a request under load, bench/load.py) and threads
+#: in each (they overlap database waits, and keep-alive connections).
+WORKERS = int(os.environ.get("SHOUWANG_WORKERS", str(_cores())))
+THREADS = int(os.environ.get("SHOUWANG_THREADS", "4"))
 #: The county (or higher division) this installation serves; people placed by nothing else land here.
 HOME_DIVISION = os.environ.get("SHOUWANG_HOME_DIVISION", "500156000000")
 #: Spark master for ``--engine spark``: local[2] on one machine, spark://host:7077 for a cluster.

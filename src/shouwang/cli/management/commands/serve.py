@@ -38,10 +38,18 @@ class Command(BaseCommand):
             "--workers", type=int, default=settings.SHOUWANG_WORKERS, help="工作进程数"
         )
         parser.add_argument(
+            "--threads",
+            type=int,
+            default=settings.SHOUWANG_THREADS,
+            help="每个工作进程的线程数",
+        )
+        parser.add_argument(
             "--no-worker", action="store_true", help="不启动后台任务进程（已在别处运行时）"
         )
 
-    def handle(self, *args, bind: str, workers: int, no_worker: bool = False, **options):
+    def handle(
+        self, *args, bind: str, workers: int, threads: int, no_worker: bool = False, **options
+    ):
         # A database never migrated (or left behind by an upgrade) is brought up to date first.
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
@@ -71,7 +79,7 @@ class Command(BaseCommand):
                 "--workers",
                 str(workers),
                 "--threads",
-                "4",
+                str(threads),
                 "--timeout",
                 "300",
                 "--access-logfile",
