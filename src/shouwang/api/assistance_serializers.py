@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from shouwang.api.serializers import IdField
 from shouwang.assistance import permissions as perms
 from shouwang.assistance.choices import OPEN_MEASURE_STATUSES, HouseholdLabour, MeasureStatus
 from shouwang.assistance.models import (
@@ -596,7 +597,7 @@ class PlanItemSerializer(serializers.Serializer):
 
 
 class PlanAcceptSerializer(serializers.Serializer):
-    household = serializers.IntegerField(min_value=1, label=_("农户编号"))
+    household = IdField(label=_("农户编号"))
     items = PlanItemSerializer(many=True, max_length=100, label=_("确认的措施"))
     note = serializers.CharField(
         max_length=2000, required=False, allow_blank=True, default="", label=_("备注")
@@ -673,7 +674,7 @@ class PlanMeasureProgressSerializer(serializers.Serializer):
 
 class PlanMeasureBulkProgressSerializer(serializers.Serializer):
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=IdField(),
         min_length=1,
         max_length=BULK_PROGRESS_LIMIT,
         label=_("计划措施编号"),

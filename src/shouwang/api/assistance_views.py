@@ -16,11 +16,12 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
 from shouwang.api import assistance_serializers as s
+from shouwang.api.schema import NOT_IN_AREA
+from shouwang.api.serializers import query_id
 from shouwang.api.service_writes import ServicePutMixin, ServiceWriteMixin
 from shouwang.assistance import permissions as perms
 from shouwang.assistance import selectors, services
@@ -33,6 +34,7 @@ from shouwang.assistance.models import (
     RecommendationRule,
 )
 from shouwang.core.exceptions import PermissionDenied
+from shouwang.core.filters import IdFilter
 from shouwang.registry.models import Household
 from shouwang.registry.selectors import household_get
 
@@ -203,7 +205,7 @@ def _prefix(length: int):
 
 
 class PlanFilterSet(django_filters.FilterSet):
-    household = django_filters.NumberFilter(label=_("农户"), field_name="household_id")
+    household = IdFilter(label=_("农户"), field_name="household_id")
     township = django_filters.CharFilter(
         label=_("乡镇（街道）"), field_name="household__village__code", method=_prefix(9)
     )
@@ -250,14 +252,11 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         )
         + _PLAN_NOTE,
         parameters=[OpenApiParameter("household", int, required=True, description=_("农户编号"))],
-        responses={200: s.HouseholdProposalsSerializer},
+        responses={200: s.HouseholdProposalsSerializer, 404: NOT_IN_AREA},
     )
     @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
     def proposals(self, request):
-        value = request.query_params.get("household", "")
-        if not value.isdigit():
-            raise ValidationError({"household": [_("请填写农户编号（整数）")]})
-        household = _household(request, int(value))
+        household = _household(request, query_id(request, "household", required=True))
         if not perms.can_plan(request.user):
             raise PermissionDenied(str(_("您的角色不能制定帮扶计划")))
         proposals = selectors.household_proposals(household=household, today=timezone.localdate())
@@ -276,7 +275,7 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         )
         + _PLAN_NOTE,
         request=s.PlanAcceptSerializer,
-        responses={201: s.PlanDetailSerializer},
+        responses={201: s.PlanDetailSerializer, 404: NOT_IN_AREA},
     )
     @action(detail=False, methods=["post"], filter_backends=[])
     def accept(self, request):

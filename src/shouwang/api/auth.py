@@ -30,7 +30,8 @@ class TokenRequestThrottle(SimpleRateThrottle):
     def get_cache_key(self, request, view) -> str:
         data = request.data if isinstance(request.data, Mapping) else {}
         username = str(data.get("username", "")).strip().lower()
-        ident = username or self.get_ident(request)
+        # A request without a peer address (a WSGI call in process) still has a key.
+        ident = username or self.get_ident(request) or ""
         return self.cache_format % {
             "scope": self.scope,
             "ident": hashlib.sha256(ident.encode()).hexdigest(),

@@ -8,14 +8,17 @@ record serializers below are built from those forms to document each step's body
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
 from django import forms
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from shouwang.api.screening_serializers import AlertDetailSerializer
+from shouwang.api.serializers import DIVISION_CODE
 from shouwang.cases import services, workflow
 from shouwang.cases.choices import AttachmentKind, CaseKind
 from shouwang.cases.lead_forms import CADRE_CHANNELS, PHONE_PATTERN
@@ -23,6 +26,7 @@ from shouwang.cases.models import Case, CaseAttachment, CaseTransition, Lead
 from shouwang.cases.records import RECORD_FORMS
 from shouwang.core.idnumber import IdNumberError, parse_id_number
 from shouwang.core.models import Division, User
+from shouwang.registry.choices import MonitoringCategory
 from shouwang.registry.models import Household
 from shouwang.registry.selectors import household_queryset, villages_for
 
@@ -107,6 +111,11 @@ class VillageCodeField(serializers.SlugRelatedField):
     def get_queryset(self):
         actor = _actor(self)
         return villages_for(actor=actor) if actor else Division.objects.none()
+
+    def to_internal_value(self, data: Any) -> Division:
+        if not isinstance(data, str) or not DIVISION_CODE.fullmatch(data):
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+        return super().to_internal_value(data)
 
 
 class AreaHouseholdField(serializers.PrimaryKeyRelatedField):
@@ -244,6 +253,14 @@ class CaseSerializer(serializers.ModelSerializer):
     )
     allowed_verbs = serializers.SerializerMethodField(
         label=_("您现在可执行的操作"), help_text=_("即 POST /api/cases/{id}/<操作>/ 的操作名")
+    )
+    # Declared: a read-only model field would lose its blank value from the schema's enum.
+    proposed_category = serializers.ChoiceField(
+        choices=MonitoringCategory.choices,
+        allow_blank=True,
+        read_only=True,
+        label=_("拟定监测类别"),
+        help_text=_("入户核实拟定之前为空"),
     )
 
     class Meta:
@@ -400,6 +417,33 @@ def _serializer_field(field: forms.Field) -> serializers.Field:
     return serializers.CharField(
         max_length=field.max_length, allow_blank=not field.required, **common
     )
+
+
+def record_body(data: Any, record: str) -> Mapping[str, Any]:
+    """A step's body, checked for JSON types only: an object whose fields hold what the step's
+    form can read (text, a number, yes/no, or a list for a multiple choice). The form judges
+    the values; a date given as a list or a number would reach it as something it cannot read.
+    """
+    if isinstance(data, QueryDict):  # a form body holds only text
+        return data
+    if not isinstance(data, Mapping):
+        raise serializers.ValidationError(_("请求体应为对象"))
+    errors: dict[str, list[str]] = {}
+    for name, field in RECORD_FORMS[record].base_fields.items():
+        value = data.get(name)
+        if isinstance(field, forms.MultipleChoiceField):
+            if value is not None and (
+                not isinstance(value, list) or not all(isinstance(v, str) for v in value)
+            ):
+                errors[name] = [str(_("应为文本的列表"))]
+        elif isinstance(field, forms.DateField):
+            if value is not None and not isinstance(value, str):
+                errors[name] = [str(_("应为日期文本，如 2026-11-05"))]
+        elif isinstance(value, (list, dict)):
+            errors[name] = [str(_("应为单个值"))]
+    if errors:
+        raise serializers.ValidationError(errors)
+    return data
 
 
 @cache

@@ -205,7 +205,8 @@ class CaseViewSet(
 
     def act(self, request, verb: str) -> Response:
         case = self.get_object()
-        case = services.case_act(actor=request.user, case=case, verb=verb, data=request.data)
+        data = s.record_body(request.data, _verb_record(verb))
+        case = services.case_act(actor=request.user, case=case, verb=verb, data=data)
         return self._render(case)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from shouwang.api.serializers import DivisionField, IdField
 from shouwang.cases.models import (
     Campaign,
     CampaignCheck,
@@ -78,7 +79,7 @@ class VillageMeetingSerializer(serializers.ModelSerializer):
 
 
 class MeetingCreateSerializer(serializers.Serializer):
-    village = serializers.PrimaryKeyRelatedField(
+    village = DivisionField(
         queryset=Division.objects.filter(level=DivisionLevel.VILLAGE),
         label=_("行政村（社区）"),
         help_text=_("12 位区划代码"),
@@ -152,7 +153,7 @@ class QuarterlyReviewSerializer(serializers.ModelSerializer):
 
 
 class ReviewCreateSerializer(serializers.Serializer):
-    household = serializers.IntegerField(label=_("农户编号"))
+    household = IdField(label=_("农户编号"))
     reviewed_on = serializers.DateField(
         label=_("研判日期"), help_text=_("研判所属季度按此日期确定")
     )
@@ -208,7 +209,7 @@ class CampaignSerializer(serializers.ModelSerializer):
 
 class CampaignCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100, label=_("名称"))
-    scope = serializers.PrimaryKeyRelatedField(
+    scope = DivisionField(
         queryset=Division.objects.filter(level__in=(DivisionLevel.COUNTY, DivisionLevel.TOWNSHIP)),
         label=_("排查范围"),
         help_text=_("区县或乡镇（街道）的 12 位区划代码"),
@@ -257,7 +258,7 @@ class CampaignCheckSerializer(serializers.ModelSerializer):
 
 
 class MemberRemovalSerializer(serializers.Serializer):
-    member_id = serializers.IntegerField(label=_("成员编号"))
+    member_id = IdField(label=_("成员编号"))
     reason = serializers.ChoiceField(choices=MemberRemovalReason.choices, label=_("减少原因"))
 
 
@@ -282,14 +283,14 @@ class MemberAdditionSerializer(serializers.Serializer):
 
 
 class CampaignCheckCreateSerializer(serializers.Serializer):
-    household = serializers.IntegerField(label=_("农户编号"))
+    household = IdField(label=_("农户编号"))
     checked_on = serializers.DateField(label=_("排查日期"))
     checker = serializers.CharField(max_length=100, label=_("排查人"))
     result = serializers.ChoiceField(choices=CheckResult.choices, label=_("排查结果"))
     note = serializers.CharField(required=False, allow_blank=True, default="")
     removals = MemberRemovalSerializer(many=True, required=False, default=list)
     additions = MemberAdditionSerializer(many=True, required=False, default=list)
-    new_head = serializers.IntegerField(
+    new_head = IdField(
         required=False,
         allow_null=True,
         default=None,

@@ -18,6 +18,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from shouwang.api import routine_serializers as s
+from shouwang.api.schema import NOT_IN_AREA
+from shouwang.api.serializers import query_division_code, query_id
 from shouwang.cases import routine_selectors as sel
 from shouwang.cases import routine_services as services
 from shouwang.cases.models import Campaign, QuarterlyReview, VillageMeeting
@@ -70,7 +72,7 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             month = _month_param(self.request, default_current=False)
             if month:
                 meetings = meetings.filter(month=month)
-            village = self.request.query_params.get("village")
+            village = query_division_code(self.request, "village")
             if village:
                 meetings = meetings.filter(village_id=village)
         return meetings
@@ -144,13 +146,13 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             _MONTH,
             OpenApiParameter("held_on", str, description=_("召开日期 YYYY-MM-DD；不填为今天")),
         ],
-        responses={200: s.AgendaEntrySerializer(many=True)},
+        responses={200: s.AgendaEntrySerializer(many=True), 404: NOT_IN_AREA},
     )
     @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
     def agenda(self, request):
         try:
             village = sel.village_get(
-                actor=request.user, code=request.query_params.get("village", "")
+                actor=request.user, code=query_division_code(request, "village", required=True)
             )
         except Division.DoesNotExist:
             raise Http404 from None
@@ -185,18 +187,16 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             quarter = _quarter_param(self.request, default_current=False)
             if quarter:
                 reviews = reviews.filter(quarter=quarter)
-            household = self.request.query_params.get("household")
-            if household:
-                if not household.isdigit():
-                    raise ValidationError({"household": [_("农户编号应为整数")]})
-                reviews = reviews.filter(household_id=int(household))
+            household = query_id(self.request, "household")
+            if household is not None:
+                reviews = reviews.filter(household_id=household)
         return reviews
 
     @extend_schema(
         summary=_("登记季度研判"),
         description=_("风险未消除的监测对象每季度一次；季度按研判日期确定。") + _RECORD_NOTE,
         request=s.ReviewCreateSerializer,
-        responses={201: s.QuarterlyReviewSerializer},
+        responses={201: s.QuarterlyReviewSerializer, 404: NOT_IN_AREA},
     )
     def create(self, request):
         serializer = s.ReviewCreateSerializer(data=request.data)
@@ -279,7 +279,7 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         campaign = self.get_object()
         if request.method == "GET":
             checks = sel.campaign_check_list(actor=request.user, campaign=campaign)
-            village = request.query_params.get("village")
+            village = query_division_code(request, "village")
             if village:
                 checks = checks.filter(village_id=village)
             page = self.paginate_queryset(checks)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from shouwang.api.serializers import DivisionField
 from shouwang.core.models import Division, User
 from shouwang.policy.models import PolicyValue
 from shouwang.policy.parameters import PARAMETERS
@@ -246,6 +247,12 @@ class VisibleSourceField(serializers.SlugRelatedField):
 
     def get_queryset(self):
         return feed_selectors.feed_source_list(actor=self.context["request"].user)
+
+    def to_internal_value(self, data: Any) -> FeedSource:
+        # A NUL byte would reach PostgreSQL, which refuses it in a query.
+        if not isinstance(data, str) or "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+        return super().to_internal_value(data)
 
 
 class FeedBatchUploadSerializer(serializers.Serializer):
@@ -742,7 +749,7 @@ class PolicyValueWriteSerializer(serializers.Serializer):
     """PUT and POST send every field; PATCH only what changes (the rest is kept)."""
 
     parameter = serializers.ChoiceField(choices=list(PARAMETERS), label=_("参数"))
-    division = serializers.PrimaryKeyRelatedField(
+    division = DivisionField(
         queryset=Division.objects.all(),
         allow_null=True,
         required=False,

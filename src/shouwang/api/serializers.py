@@ -6,6 +6,7 @@ registry services (``service_input``), so the viewsets stay one call long.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -13,10 +14,68 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from shouwang.core.choices import DivisionLevel
+from shouwang.core.filters import MAX_ID
 from shouwang.core.models import Division, User
 from shouwang.registry import selectors
 from shouwang.registry.choices import RiskType
 from shouwang.registry.models import RISK_FIELDS, Household, Member
+
+
+class IdField(serializers.IntegerField):
+    """A record's id in a request: a whole number a database can hold (1 to 2⁶³ − 1); a larger
+    one is bad input, not a lookup the database cannot make."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(**kwargs)
+
+
+def query_id(request, name: str, *, required: bool = False) -> int | None:
+    """An id from the query string (``?household=12``), bounded as ``IdField``; a 400 naming
+    the parameter otherwise."""
+    raw = request.query_params.get(name, "")
+    if raw == "" and not required:
+        return None
+    try:
+        return IdField().run_validation(raw)
+    except serializers.ValidationError as exc:
+        raise serializers.ValidationError({name: exc.detail}) from None
+
+
+#: A division's code: 12 ASCII digits (NBS 2023).
+DIVISION_CODE = re.compile(r"\d{12}", re.ASCII)
+
+
+def _division_code(value: Any) -> str | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    return value if isinstance(value, str) and DIVISION_CODE.fullmatch(value) else None
+
+
+class DivisionField(serializers.PrimaryKeyRelatedField):
+    """A division by its 12-digit code, among ``queryset``. Text of any other shape does not
+    exist, and is never looked up (PostgreSQL refuses a NUL byte in a query outright)."""
+
+    def to_internal_value(self, data: Any) -> Division:
+        code = _division_code(data)
+        if code is None:
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(code)
+
+
+def query_division_code(request, name: str, *, required: bool = False) -> str | None:
+    """A division code from the query string (``?village=500156104200``); a 400 naming the
+    parameter if it is not 12 digits (or missing, when required)."""
+    raw = request.query_params.get(name, "")
+    if raw == "" and required:
+        raise serializers.ValidationError({name: [_("请填写区划代码")]})
+    if raw == "":
+        return None
+    code = _division_code(raw)
+    if code is None:
+        raise serializers.ValidationError({name: [_("区划代码应为 12 位数字")]})
+    return code
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -58,7 +117,7 @@ class MemberBriefSerializer(serializers.ModelSerializer):
 
 
 class HouseholdSerializer(serializers.ModelSerializer):
-    village = serializers.PrimaryKeyRelatedField(
+    village = DivisionField(
         queryset=Division.objects.filter(level=DivisionLevel.VILLAGE),
         label=_("行政村（社区）"),
         help_text=_("12 位行政村代码"),

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from shouwang.api.serializers import DivisionField
 from shouwang.assistance.choices import OfferKind, OrganisationKind, Programme
 from shouwang.assistance.models import Measure, SocialMatch, SocialOffer
 from shouwang.assistance.social_selectors import (
@@ -121,7 +122,7 @@ class SocialOfferWriteSerializer(serializers.Serializer):
     description = serializers.CharField(
         required=False, allow_blank=True, default="", label=_("详细说明")
     )
-    division = serializers.PrimaryKeyRelatedField(
+    division = DivisionField(
         queryset=Division.objects.all(),
         required=False,
         allow_null=True,

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from shouwang.assistance.choices import OPEN_MEASURE_STATUSES, MeasureSource, MeasureStatus
 from shouwang.assistance.models import MeasureGroup, PlanMeasure
 from shouwang.core.choices import Department
+from shouwang.core.filters import IdFilter
 
 
 def _prefix(length: int):
@@ -26,7 +27,7 @@ class PlanMeasureFilterSet(django_filters.FilterSet):
     group = django_filters.ModelChoiceFilter(
         label=_("措施类别"), field_name="measure__group", queryset=MeasureGroup.objects.all()
     )
-    measure_id = django_filters.NumberFilter(label=_("措施"), field_name="measure_id")
+    measure_id = IdFilter(label=_("措施"), field_name="measure_id")
     source = django_filters.ChoiceFilter(label=_("来源"), choices=MeasureSource.choices)
     township = django_filters.CharFilter(
         label=_("乡镇（街道）"), field_name="plan__household__village__code", method=_prefix(9)
@@ -34,7 +35,7 @@ class PlanMeasureFilterSet(django_filters.FilterSet):
     village = django_filters.CharFilter(
         label=_("行政村（社区）"), field_name="plan__household__village_id"
     )
-    household_id = django_filters.NumberFilter(label=_("农户"), field_name="plan__household_id")
+    household_id = IdFilter(label=_("农户"), field_name="plan__household_id")
     overdue = django_filters.BooleanFilter(label=_("仅看逾期"), method="filter_overdue")
 
     class Meta:

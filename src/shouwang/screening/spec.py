@@ -52,6 +52,9 @@ HOUSEHOLD_ATTRIBUTES = {"household.labour_count": "number", "household.member_co
 #: Values a registry-only rule can compare.
 REGISTRY_MEASURES = {"household.per_capita_net_income": "number"}
 MAX_WINDOW_MONTHS = 60
+#: Numbers in a spec: at most this many digits before the point and after it.
+MAX_INTEGER_DIGITS = 14
+MAX_DECIMAL_PLACES = 6
 MAX_CONDITIONS = 10
 MAX_CHOICES = 50
 
@@ -134,13 +137,25 @@ class RuleSpec:
 
 
 def _decimal(raw: Any) -> Decimal | None:
+    """A number a rule can compare with: finite, at most ``MAX_INTEGER_DIGITS`` digits before
+    the point (an alert stores its threshold in 16 digits, 2 after the point) and
+    ``MAX_DECIMAL_PLACES`` after it. A larger one would reach the engine as a type it cannot
+    compare with a money column."""
     if isinstance(raw, bool):
         return None
     try:
         value = Decimal(str(raw).strip())
     except (InvalidOperation, ValueError):
         return None
-    return value if value.is_finite() else None
+    if not value.is_finite():
+        return None
+    if value.is_zero():
+        return value
+    exponent = value.normalize().as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    if value.adjusted() >= MAX_INTEGER_DIGITS or places > MAX_DECIMAL_PLACES:
+        return None
+    return value
 
 
 def _threshold(
@@ -152,7 +167,10 @@ def _threshold(
     if raw.get("parameter") in (None, ""):
         value = _decimal(raw.get("value"))
         if value is None:
-            errors.append(_("%(label)s不是有效数值") % {"label": label})
+            errors.append(
+                _("%(label)s不是有效数值（整数至多 %(digits)d 位，小数至多 %(places)d 位）")
+                % {"label": label, "digits": MAX_INTEGER_DIGITS, "places": MAX_DECIMAL_PLACES}
+            )
             return None
         return Threshold(value=value)
     parameter = str(raw["parameter"])
@@ -187,7 +205,16 @@ def _condition_value(
             number = _decimal(item)
             if number is None:
                 errors.append(
-                    _("条件“%(field)s”的值“%(value)s”不是数值") % {"field": field, "value": item}
+                    _(
+                        "条件“%(field)s”的值“%(value)s”不是有效数值"
+                        "（整数至多 %(digits)d 位，小数至多 %(places)d 位）"
+                    )
+                    % {
+                        "field": field,
+                        "value": item,
+                        "digits": MAX_INTEGER_DIGITS,
+                        "places": MAX_DECIMAL_PLACES,
+                    }
                 )
             return number
         text = str(item).strip() if item is not None else ""
@@ -242,9 +269,13 @@ def parse_rule_spec(
     if not isinstance(raw, dict):
         raise SpecInvalid([_("规则定义应为对象")])
 
+    # JSON may put a list or an object anywhere: a value used as a key must be text first.
     feed = raw.get("feed") or None
     columns: dict[str, ColumnSpec] = {}
-    if feed is not None:
+    if feed is not None and not isinstance(feed, str):
+        errors.append(_("数据源应为数据源代码（文本），只看登记数据时为 null"))
+        feed = ""  # checked on as an unknown source, so no registry-only message follows
+    elif feed is not None:
         if feed not in sources:
             errors.append(_("数据源“%(feed)s”不存在") % {"feed": feed})
         else:
@@ -269,6 +300,8 @@ def parse_rule_spec(
         errors.append(_("统计方式“%(f)s”无效") % {"f": function})
     elif function == AggregateFunction.COUNT:
         measure = None
+    elif measure is not None and not isinstance(measure, str):
+        errors.append(_("统计字段应为字段名（文本）"))
     elif feed is None:
         if measure not in REGISTRY_MEASURES:
             errors.append(
